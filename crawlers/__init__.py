@@ -1,0 +1,1 @@
+"""Getting web pages in: WARC reading, HTML decoding, main-text extraction, crawling."""

@@ -1,0 +1,113 @@
+"""Bytes to text for web pages: HTTP header, then <meta>, then detection.
+
+Korean legacy pages say EUC-KR but use the whole of CP949 (Unified Hangul Code);
+a strict EUC-KR decoder fails on real pages, so such labels decode as cp949, as
+browsers do (WHATWG Encoding Standard maps these labels the same way).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+# Labels whose real-world content is a superset encoding (WHATWG mappings).
+_SUPERSETS = {
+    "euc-kr": "cp949",
+    "euc_kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "ksc5601": "cp949",
+    "x-windows-949": "cp949",
+    "windows-949": "cp949",
+    "uhc": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "tis-620": "cp874",
+}
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
+_SNIFF_BYTES = 4096
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = _HEADER_CHARSET.search(content_type)
+    return match.group(1) if match else None
+
+
+def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode an HTML body; returns (text, the codec actually used).
+
+    Tries the HTTP charset, then the <meta> charset, each strictly; then a
+    byte-order mark; then statistical detection; finally UTF-8 with replacement
+    characters, so a page is never lost to its encoding.
+    """
+    for label in (http_charset, _meta_charset(body)):
+        codec = normalise_charset(label)
+        if codec:
+            try:
+                return body.decode(codec), codec
+            except UnicodeDecodeError:
+                continue
+    bom = _bom_codec(body)
+    if bom:
+        return body.decode(bom, errors="replace"), bom
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(body[: 256 * 1024]).best()
+    if best is not None:
+        codec = normalise_charset(best.encoding) or best.encoding
+        return body.decode(codec, errors="replace"), codec
+    return body.decode("utf-8", errors="replace"), "utf-8"
+
+
+def normalise_charset(label: str | bytes | None) -> str | None:
+    """Python codec name for an HTML/HTTP charset label, or None if unknown."""
+    if not label:
+        return None
+    if isinstance(label, bytes):
+        label = label.decode("ascii", errors="ignore")
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _SUPERSETS.get(name, name)
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bodies that are not text in any encoding we decode (images, archives).
+
+    NUL bytes do not occur in HTML in single-byte or multibyte encodings; UTF-16
+    pages carry NULs but start with a BOM or declare themselves.
+    """
+    head = body[:1024]
+    if not head or _bom_codec(head):
+        return False
+    return head.count(b"\x00") > len(head) // 100
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:_SNIFF_BYTES])
+    return match.group(1).decode("ascii", errors="ignore") if match else None
+
+
+def _bom_codec(body: bytes) -> str | None:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith(codecs.BOM_UTF16_LE) or body.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return None

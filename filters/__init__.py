@@ -1,0 +1,1 @@
+"""Keeping what is worth training on: language ID, quality rules and classifier, PII."""

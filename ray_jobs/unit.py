@@ -1,0 +1,237 @@
+"""One work unit (one input file) through every per-document stage, without Ray.
+
+`process_unit` is what a Ray actor calls and what tests call directly, so the
+Ray path and the plain path cannot drift apart. A unit's outputs are named
+after it and its ledger entry is written last: a unit whose entry exists is
+complete, and a rerun skips it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.config import RunConfig
+from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
+from corpus.stages import apply_decisions, text_bytes, timed
+from corpus.stats import Stats
+from corpus.storage import Storage, open_input
+from crawlers.decode import charset_from_content_type, decode_html, looks_binary
+from crawlers.extract import extract_main_text, make_extractor
+from crawlers.warc import WarcRecord, iter_records
+from filters.langid import LanguageIdentifier
+
+WORK = "_work"
+SAMPLES_PER_REASON = 3
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    uri: str
+    unit_id: str
+
+    @classmethod
+    def for_input(cls, uri: str) -> "WorkUnit":
+        """Deterministic, readable id: file name plus a hash of the full URI."""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", uri.rstrip("/").rsplit("/", 1)[-1])[:60]
+        return cls(uri=uri, unit_id=f"{name}-{hashlib.sha256(uri.encode()).hexdigest()[:10]}")
+
+    @property
+    def ledger_path(self) -> str:
+        return f"{WORK}/units/{self.unit_id}.json"
+
+    @property
+    def staged_path(self) -> str:
+        return f"{WORK}/staged/{self.unit_id}.parquet"
+
+    @property
+    def dropped_path(self) -> str:
+        return f"{WORK}/dropped/{self.unit_id}.parquet"
+
+
+class UnitModels:
+    """Everything heavy a worker loads once and reuses for every unit it runs."""
+
+    def __init__(self, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.extractor = make_extractor(cfg.extract)
+        self.langid = LanguageIdentifier(cfg.langid)
+
+
+def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:
+    """Run one input file through read → extract → language ID and stage the result.
+
+    Returns the unit's ledger entry (also written to `_work/units/`).
+    """
+    cfg = models.cfg
+    stats = Stats()
+    samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="corpus-unit-") as tmp:
+        staged_local = Path(tmp) / "staged.parquet"
+        dropped_local = Path(tmp) / "dropped.parquet"
+        staged = _PartWriter(staged_local)
+        dropped = _PartWriter(dropped_local, DROPPED_SCHEMA)
+        records = iter_records(
+            unit.uri, stats, open_input, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
+        )
+        for batch in _batched(records, cfg.read.records_per_batch):
+            kept, gone = run_stages(batch, models, stats)
+            staged.write(kept)
+            for table in gone:
+                dropped.write(_dropped_rows(table))
+                _collect_samples(table, samples)
+        staged.close()
+        dropped.close()
+        entry = {
+            "unit": unit.unit_id,
+            "uri": unit.uri,
+            "staged": unit.staged_path if staged.rows else None,
+            "docs": staged.rows,
+            "dropped": dropped.rows,
+            "stats": stats.to_dict(),
+            "samples": [dict(stage=k[0], reason=k[1], lang=k[2], docs=v) for k, v in sorted(samples.items())],
+        }
+        if staged.rows:
+            out.upload_file(unit.staged_path, staged_local)
+        if dropped.rows:
+            out.upload_file(unit.dropped_path, dropped_local)
+    out.write_bytes(unit.ledger_path, json.dumps(entry, ensure_ascii=False).encode())
+    return entry
+
+
+def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> tuple[pa.Table, list[pa.Table]]:
+    """All per-document stages on one batch; returns kept docs and each stage's dropped rows."""
+    gone: list[pa.Table] = []
+    with timed(stats, "read"):
+        table, payloads = _records_table(records)
+        table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table["payload_size"])
+        gone.append(dropped)
+        payloads = [p for p, r in zip(payloads, records) if r.problem is None]
+    with timed(stats, "extract"):
+        table, dropped = _extract(table, payloads, models, stats)
+        gone.append(dropped)
+    with timed(stats, "langid"):
+        table, reasons = models.langid.annotate(table)
+        table, dropped = apply_decisions(table, reasons, "langid", stats)
+        gone.append(dropped)
+    return table, gone
+
+
+def _records_table(records: list[WarcRecord]) -> tuple[pa.Table, list[bytes | None]]:
+    table = pa.table(
+        {
+            "id": [doc_id(r.url or "", r.record_id) for r in records],
+            "url": [r.url for r in records],
+            "domain": [domain_of(r.url) for r in records],
+            "fetch_time": [r.fetch_time for r in records],
+            "source": [r.source for r in records],
+            "content_type": [r.content_type for r in records],
+            "truncated": [r.truncated for r in records],
+            "payload_size": pa.array([r.payload_size for r in records], pa.int64()),
+        }
+    )
+    return table, [r.payload for r in records]
+
+
+def _extract(table: pa.Table, payloads: list[bytes | None], models: UnitModels, stats: Stats):
+    columns: dict[str, list] = {name: [] for name in ("charset", "title", "date", "text", "n_chars")}
+    reasons: list[str | None] = []
+    for source, url, content_type, body in zip(
+        table["source"].to_pylist(), table["url"].to_pylist(), table["content_type"].to_pylist(), payloads
+    ):
+        reason, charset, extraction = _extract_one(source, url, content_type, body, models, stats)
+        reasons.append(reason)
+        columns["charset"].append(charset)
+        columns["title"].append(extraction.title if extraction else None)
+        columns["date"].append(extraction.date if extraction else None)
+        columns["text"].append(extraction.text if extraction else None)
+        columns["n_chars"].append(len(extraction.text) if extraction else 0)
+    full = pa.table(
+        {
+            **{name: table[name] for name in ("id", "url", "domain", "fetch_time", "source")},
+            "charset": pa.array(columns["charset"], pa.string()),
+            "truncated": table["truncated"],
+            "title": pa.array(columns["title"], pa.string()),
+            "date": pa.array(columns["date"], pa.string()),
+            "text": pa.array(columns["text"], pa.string()),
+            "n_chars": pa.array(columns["n_chars"], pa.int64()),
+        },
+        schema=RECORD_SCHEMA,
+    )
+    return apply_decisions(full, reasons, "extract", stats, sizes=table["payload_size"], sizes_out=text_bytes(full))
+
+
+def _extract_one(source, url, content_type, body, models: UnitModels, stats: Stats):
+    if not body or looks_binary(body):
+        return "binary_body" if body else "empty_body", None, None
+    html, charset = decode_html(body, charset_from_content_type(content_type))
+    try:
+        extraction = extract_main_text(html, url, models.extractor)
+    except Exception as exc:  # noqa: BLE001 - trafilatura/lxml fail in many ways on broken pages
+        stats.error("extraction_error", source, f"{type(exc).__name__}: {exc}")
+        return "extraction_error", charset, None
+    if extraction is None or len(extraction.text.strip()) < models.cfg.extract.min_chars:
+        return "empty_extraction", charset, None
+    return None, charset, extraction
+
+
+def _dropped_rows(table: pa.Table) -> pa.Table:
+    n = table.num_rows
+    lang = table["lang"] if "lang" in table.column_names else pa.nulls(n, pa.string())
+    size = table["payload_size"] if "payload_size" in table.column_names else text_bytes(table)
+    return pa.table(
+        {
+            "id": table["id"],
+            "url": table["url"],
+            "lang": lang,
+            "stage": table["stage"],
+            "drop_reason": table["drop_reason"],
+            "n_bytes": size,
+        },
+        schema=DROPPED_SCHEMA,
+    )
+
+
+def _collect_samples(table: pa.Table, samples: dict) -> None:
+    if table.num_rows == 0 or "text" not in table.column_names:
+        return
+    langs = table["lang"].to_pylist() if "lang" in table.column_names else ["und"] * table.num_rows
+    for row, lang in zip(table.select(["id", "url", "stage", "drop_reason", "text"]).to_pylist(), langs):
+        bucket = samples.setdefault((row["stage"], row["drop_reason"], lang or "und"), [])
+        if len(bucket) < SAMPLES_PER_REASON:
+            bucket.append({"id": row["id"], "url": row["url"], "text": (row["text"] or "")[:2000]})
+
+
+def _batched(items: Iterable[WarcRecord], size: int) -> Iterator[list[WarcRecord]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _PartWriter:
+    """Parquet part written incrementally so a unit's memory stays one batch."""
+
+    def __init__(self, path: Path, schema: pa.Schema | None = None) -> None:
+        self.path, self.schema, self.rows, self._writer = path, schema, 0, None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self.schema = self.schema or table.schema
+            self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        self._writer.write_table(table.select(self.schema.names).cast(self.schema))
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
