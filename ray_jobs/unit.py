@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -58,6 +58,18 @@ class WorkUnit:
         return f"{WORK}/dropped/{self.unit_id}.parquet"
 
 
+class DocStage(Protocol):
+    """A per-document stage after language ID (quality, PII, token counting).
+
+    `apply` adds columns and returns the drop reason of each row (null = keep),
+    or None when the stage never drops; `apply_decisions` does the counting.
+    """
+
+    name: str
+
+    def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array | None]: ...
+
+
 class UnitModels:
     """Everything heavy a worker loads once and reuses for every unit it runs."""
 
@@ -65,6 +77,8 @@ class UnitModels:
         self.cfg = cfg
         self.extractor = make_extractor(cfg.extract)
         self.langid = LanguageIdentifier(cfg.langid)
+        # Stages after language ID, in order; each loads its model here, once.
+        self.doc_stages: list[DocStage] = []
 
 
 def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:
@@ -123,6 +137,13 @@ def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> t
         table, reasons = models.langid.annotate(table)
         table, dropped = apply_decisions(table, reasons, "langid", stats)
         gone.append(dropped)
+    for stage in models.doc_stages:
+        with timed(stats, stage.name):
+            table, reasons = stage.apply(table, stats)
+            if reasons is None:
+                reasons = pa.nulls(table.num_rows, pa.string())
+            table, dropped = apply_decisions(table, reasons, stage.name, stats)
+            gone.append(dropped)
     return table, gone
 
 

@@ -1,0 +1,100 @@
+"""After every unit is staged: corpus-wide stages, shards, stats, manifest last."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from corpus.config import RunConfig
+from corpus.manifest import MANIFEST, build_manifest, manifest_bytes
+from corpus.shards import ShardEntry, ShardWriter
+from corpus.stats import Stats
+from corpus.storage import Storage
+from ray_jobs.unit import WORK, WorkUnit
+
+SAMPLES_PER_LANG = 20
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    output: str
+    manifest: dict[str, Any]
+    stats: Stats
+    shards: list[ShardEntry] = field(default_factory=list)
+
+
+def run_id_for(cfg: RunConfig, units: list[WorkUnit]) -> str:
+    """Same inputs and config, same run id: what lets a rerun recognise its output."""
+    key = json.dumps({"config": cfg.sha256(), "inputs": [u.uri for u in units]}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
+    entries = [json.loads(out.read_bytes(u.ledger_path)) for u in sorted(units, key=lambda u: u.unit_id)]
+    stats = Stats()
+    for entry in entries:
+        stats.merge_dict(entry["stats"])
+    staged = [e["staged"] for e in entries if e["staged"]]
+    langs = sorted(_languages(out, staged))
+    shards: list[ShardEntry] = []
+    newest: str | None = None
+    for lang in langs:
+        writer = ShardWriter(out, lang, cfg.shards)
+        for rel in staged:
+            table = _read_lang(out, rel, lang)
+            if table.num_rows:
+                newest = max(filter(None, [newest, pc.max(table["fetch_time"]).as_py()]), default=None)
+            writer.write(table)
+        shards.extend(writer.close())
+    for lang in langs:
+        stats.flow("shards", lang, *_shard_flow(shards, lang))
+    _write_samples(out, entries)
+    out.write_bytes("stats.json", stats.to_json().encode())
+    run_id = run_id_for(cfg, units)
+    manifest = build_manifest(run_id, newest, cfg.sha256(), None, shards)
+    out.write_bytes(MANIFEST, manifest_bytes(manifest))
+    return RunResult(run_id, out.uri, manifest, stats, shards)
+
+
+def _languages(out: Storage, staged: list[str]) -> set[str]:
+    langs: set[str] = set()
+    for rel in staged:
+        langs.update(v for v in _read(out, rel, ["lang"])["lang"].unique().to_pylist() if v)
+    return langs
+
+
+def _read_lang(out: Storage, rel: str, lang: str) -> pa.Table:
+    table = _read(out, rel)
+    return table.filter(pc.equal(table["lang"], lang))
+
+
+def _read(out: Storage, rel: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(pa.BufferReader(out.read_bytes(rel)), columns=columns)
+
+
+def _shard_flow(shards: list[ShardEntry], lang: str) -> tuple[int, int, int, int]:
+    docs = sum(s.docs for s in shards if s.lang == lang)
+    n_bytes = sum(s.bytes for s in shards if s.lang == lang)
+    return docs, n_bytes, docs, n_bytes
+
+
+def _write_samples(out: Storage, entries: list[dict[str, Any]]) -> None:
+    """A bounded sample of dropped documents per stage, reason and language."""
+    merged: dict[tuple[str, str, str], list[dict]] = {}
+    for entry in entries:
+        for group in entry.get("samples", []):
+            bucket = merged.setdefault((group["stage"], group["reason"], group["lang"]), [])
+            bucket.extend(group["docs"][: SAMPLES_PER_LANG - len(bucket)])
+    by_file: dict[str, list[str]] = {}
+    for (stage, reason, lang), docs in sorted(merged.items()):
+        lines = by_file.setdefault(f"{WORK}/samples/{stage}/{reason}.jsonl", [])
+        lines.extend(json.dumps({"lang": lang, **doc}, ensure_ascii=False) for doc in docs)
+    for rel, lines in by_file.items():
+        out.write_bytes(rel, ("\n".join(lines) + "\n").encode())

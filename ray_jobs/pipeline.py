@@ -1,0 +1,135 @@
+"""`corpus run`: plan work units, run the pending ones on Ray Data, finalize.
+
+Ray appears here and nowhere in the stage logic: each unit runs through
+`process_unit` inside a Ray Data actor (`UnitProcessor`) that loads the models
+once. With `executor="serial"` the same units run in this process, which is
+what tests compare against.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Literal
+
+from corpus.config import RayConfig, RunConfig
+from corpus.storage import expand_inputs, open_storage
+from ray_jobs.finalize import RunResult, finalize
+from ray_jobs.unit import UnitModels, WorkUnit, process_unit
+
+log = logging.getLogger(__name__)
+
+
+class RunFailed(RuntimeError):
+    """The run could not produce a complete output; the message says why."""
+
+
+def plan_units(cfg: RunConfig) -> list[WorkUnit]:
+    if not cfg.input:
+        raise RunFailed("no input given: pass --input GLOB or set `input:` in the config")
+    return [WorkUnit.for_input(uri) for uri in expand_inputs(cfg.input)]
+
+
+def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult:
+    """Process every pending unit, then build shards, stats and manifest."""
+    if not cfg.output:
+        raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
+    out = open_storage(cfg.output)
+    units = plan_units(cfg)
+    pending = [u for u in units if not out.exists(u.ledger_path)]
+    log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
+    if pending:
+        failures = _run_serial(pending, cfg, out) if executor == "serial" else _run_on_ray(pending, cfg, out.uri)
+        if failures:
+            lines = "\n".join(f"  {f['uri']}: {f['error']}" for f in failures)
+            raise RunFailed(f"{len(failures)} work unit(s) failed; rerun to retry them:\n{lines}")
+    result = finalize(cfg, units, out)
+    if not result.shards and _nothing_read(result):
+        raise RunFailed(f"no input could be read: {_error_summary(result)}")
+    return result
+
+
+def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:
+    from tqdm import tqdm
+
+    models = UnitModels(cfg)
+    failures = []
+    for unit in tqdm(pending, desc="units", unit="file", disable=not cfg.ray.progress):
+        try:
+            process_unit(unit, models, out)
+        except Exception as exc:  # noqa: BLE001 - reported, and the unit stays pending
+            failures.append({"uri": unit.uri, "error": f"{type(exc).__name__}: {exc}"})
+    return failures
+
+
+class UnitProcessor:
+    """Ray Data actor: models load once in __init__, then one unit per call."""
+
+    def __init__(self, cfg_json: str, output: str) -> None:
+        self.cfg = RunConfig.model_validate_json(cfg_json)
+        self.models = UnitModels(self.cfg)
+        self.out = open_storage(output)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "error": []}
+        for uri, unit_id in zip(batch["uri"], batch["unit_id"]):
+            unit = WorkUnit(uri=str(uri), unit_id=str(unit_id))
+            docs, error = 0, ""
+            try:
+                docs = process_unit(unit, self.models, self.out)["docs"]
+            except Exception as exc:  # noqa: BLE001 - reported to the driver, unit stays pending
+                error = f"{type(exc).__name__}: {exc}"
+            rows["unit_id"].append(unit.unit_id)
+            rows["uri"].append(unit.uri)
+            rows["docs"].append(docs)
+            rows["error"].append(error)
+        return rows
+
+
+def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[dict[str, Any]]:
+    import ray
+
+    init_ray(cfg.ray)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = cfg.ray.progress
+    workers = min(len(pending), cfg.ray.workers or max(1, int(ray.available_resources().get("CPU", 1))))
+    items = [{"uri": u.uri, "unit_id": u.unit_id} for u in pending]
+    ds = ray.data.from_items(items, override_num_blocks=len(items))
+    results = ds.map_batches(
+        UnitProcessor,
+        fn_constructor_args=(cfg.model_dump_json(), output),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=1,
+        batch_format="numpy",
+    ).take_all()
+    return [{"uri": r["uri"], "error": r["error"]} for r in results if r["error"]]
+
+
+def init_ray(cfg: RayConfig) -> None:
+    """Join the configured cluster, or start local Ray sized for this machine."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    if cfg.address:
+        ray.init(address=cfg.address, log_to_driver=True)
+        return
+    ray.init(
+        num_cpus=cfg.num_cpus or os.cpu_count(),
+        object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
+        include_dashboard=False,
+        log_to_driver=True,
+        configure_logging=True,
+        logging_level=logging.WARNING,
+    )
+
+
+def _nothing_read(result: RunResult) -> bool:
+    return result.stats.counters.get("records_read", 0) == 0
+
+
+def _error_summary(result: RunResult) -> str:
+    parts = [f"{kind} x{slot['count']} ({slot['examples'][0]})" for kind, slot in result.stats.errors.items()]
+    return "; ".join(parts) or "no records found"

@@ -1,0 +1,36 @@
+"""Shared fixtures: real data from ../shared/data, a local Ray runtime, temp outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("CORPUS_SHARED_DATA", REPO.parent / "shared" / "data"))
+WARC = DATA / "warc"
+DEMO_WARC = REPO / "data" / "demo" / "demo.warc.gz"
+
+
+def pytest_configure(config):
+    if not DATA.is_dir():
+        raise pytest.UsageError(f"shared test data not found at {DATA}; set CORPUS_SHARED_DATA")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray runtime for the whole session (starting Ray costs seconds)."""
+    import ray
+
+    from corpus.config import RayConfig
+    from ray_jobs.pipeline import init_ray
+
+    init_ray(RayConfig(num_cpus=2, object_store_memory_mb=512, progress=False))
+    yield ray
+    ray.shutdown()
