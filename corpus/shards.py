@@ -32,6 +32,12 @@ class ShardEntry:
         return asdict(self)
 
 
+def public_columns(table: pa.Table) -> pa.Table:
+    """Columns starting with `_` are working data for later stages (signatures,
+    band hashes), not for trainers: they stay in `_work/` and out of shards."""
+    return table.select([name for name in table.column_names if not name.startswith("_")])
+
+
 def shard_path(lang: str, index: int) -> str:
     return f"shards/lang={lang}/part-{index:05d}.parquet"
 
@@ -68,6 +74,7 @@ class ShardWriter:
         return self.entries
 
     def _append(self, table: pa.Table) -> None:
+        table = public_columns(table)
         if self._writer is None:
             self._schema = self._schema or table.schema
             self._local = Path(self._tmp.name) / f"part-{len(self.entries):05d}.parquet"

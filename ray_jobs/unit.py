@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpus import meter
 from corpus.config import RunConfig
 from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
@@ -88,6 +89,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
     """
     cfg = models.cfg
     stats = Stats()
+    requests_before = meter.snapshot()
     samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="corpus-unit-") as tmp:
         staged_local = Path(tmp) / "staged.parquet"
@@ -105,6 +107,8 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
                 _collect_samples(table, samples)
         staged.close()
         dropped.close()
+        for counter, value in meter.since(requests_before).items():
+            stats.bump(counter, value)
         entry = {
             "unit": unit.unit_id,
             "uri": unit.uri,
