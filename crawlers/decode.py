@@ -88,16 +88,20 @@ def normalise_charset(label: str | bytes | None) -> str | None:
     return _SUPERSETS.get(name, name)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b")
+
+
 def looks_binary(body: bytes) -> bool:
     """True for bodies that are not text in any encoding we decode (images, archives).
 
-    NUL bytes do not occur in HTML in single-byte or multibyte encodings; UTF-16
-    pages carry NULs but start with a BOM or declare themselves.
+    Text in ASCII-compatible encodings has no NULs and almost no C0 control
+    bytes (ESC excepted: ISO-2022 uses it); UTF-16 pages start with a BOM.
     """
     head = body[:1024]
     if not head or _bom_codec(head):
         return False
-    return head.count(b"\x00") > len(head) // 100
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return b"\x00" in head or controls > len(head) // 20
 
 
 def _meta_charset(body: bytes) -> str | None:

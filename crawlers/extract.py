@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import trafilatura
@@ -19,6 +20,8 @@ class Extraction:
 
 def make_extractor(cfg: ExtractConfig) -> Extractor:
     """One settings object per worker, built from the run config."""
+    # trafilatura logs every unusable page at ERROR; the read/extract stages count them instead.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     return Extractor(
         output_format="python",
         precision=cfg.favor_precision,
