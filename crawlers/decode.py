@@ -59,7 +59,7 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
                 return body.decode(codec), codec
             except UnicodeDecodeError:
                 continue
-    bom = _bom_codec(body)
+    bom = _bom_codec(body) or _utf16_without_bom(body[:1024])
     if bom:
         return body.decode(bom, errors="replace"), bom
     try:
@@ -98,7 +98,7 @@ def looks_binary(body: bytes) -> bool:
     bytes (ESC excepted: ISO-2022 uses it); UTF-16 pages start with a BOM.
     """
     head = body[:1024]
-    if not head or _bom_codec(head):
+    if not head or _bom_codec(head) or _utf16_without_bom(head):
         return False
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return b"\x00" in head or controls > len(head) // 20
@@ -107,6 +107,19 @@ def looks_binary(body: bytes) -> bool:
 def _meta_charset(body: bytes) -> str | None:
     match = _META_CHARSET.search(body[:_SNIFF_BYTES])
     return match.group(1).decode("ascii", errors="ignore") if match else None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text of Latin script has a NUL in every other byte."""
+    if len(head) < 16:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    half = len(head) // 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _bom_codec(body: bytes) -> str | None:

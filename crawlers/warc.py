@@ -8,6 +8,7 @@ reason. So one bad file (or record) never costs the good ones beside it.
 
 from __future__ import annotations
 
+import io
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
@@ -76,7 +77,14 @@ def iter_records(
         stats.error("unreadable_file", uri, str(exc))
         return
     with stream:
-        yield from _iterate(uri, stream, stats, max_payload_bytes, mime_types)
+        head = stream.read(_SNIFF_BYTES)
+        if not head:
+            stats.error("empty_file", uri, "the file is empty")
+            return
+        if not _looks_like_archive(head):
+            stats.error("not_warc", uri, f"does not start like a WARC or ARC file: {head[:40]!r}")
+            return
+        yield from _iterate(uri, _Prefixed(head, stream), stats, max_payload_bytes, mime_types)
 
 
 def _iterate(
@@ -92,9 +100,14 @@ def _iterate(
             if record.rec_type not in PAGE_RECORD_TYPES:
                 continue
             page = _page_record(uri, record, max_payload_bytes, mime_types, stats)
-            # The offset is known only once the record has been read to its end.
+            # The offset is known only once the record has been read to its end;
+            # bytes still owed then mean the file itself was cut short.
             page.source = f"{uri}#{iterator.get_record_offset()}"
             page.record_id = page.record_id or f"<{page.source}>"
+            missing = getattr(record.raw_stream, "limit", 0)
+            if missing:
+                page.truncated = True
+                stats.error("truncated_file", uri, f"record {seen} ({page.url}) is missing {missing} bytes")
             yield page
     except ArchiveLoadFailed as exc:
         kind = "not_warc" if seen == 0 else "corrupt_warc"
@@ -154,6 +167,40 @@ def _page_record(
 def _is_page_type(content_type: str | None, mime_types: tuple[str, ...]) -> bool:
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     return not mime or mime in mime_types  # many old crawls omit the type; extraction decides
+
+
+_SNIFF_BYTES = 64 * 1024
+_ARCHIVE_STARTS = (b"WARC/", b"filedesc://")
+
+
+def _looks_like_archive(head: bytes) -> bool:
+    """WARC files start with 'WARC/', ARC files with 'filedesc://', gzipped or not."""
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
+        except zlib.error:
+            return False
+    return head.lstrip(b"\r\n").startswith(_ARCHIVE_STARTS)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read for sniffing (S3 bodies cannot seek)."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _has_error_for(stats: Stats, uri: str) -> bool:
