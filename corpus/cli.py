@@ -94,10 +94,7 @@ def run(
     cfg.ray.progress = progress
     if workers:
         cfg.ray.workers = workers
-    if not cfg.input:
-        _usage("no input: pass --input GLOB or set `input:` in the config")
-    if not cfg.output:
-        _usage("no output: pass --output DIR or set `output:` in the config")
+    _require_io(cfg)
     try:
         result = run_pipeline(cfg, executor="serial" if serial else "ray")
     except RunFailed as exc:
@@ -105,6 +102,13 @@ def run(
     except FileNotFoundError as exc:
         _fail(str(exc))
     print_summary(result)
+
+
+def _require_io(cfg: RunConfig) -> None:
+    if not cfg.input:
+        _usage("no input: pass --input GLOB or set `input:` in the config")
+    if not cfg.output:
+        _usage("no output: pass --output DIR or set `output:` in the config")
 
 
 def print_summary(result) -> None:
@@ -137,6 +141,178 @@ def print_summary(result) -> None:
         errors = ", ".join(f"{k} x{v['count']}" for k, v in stats.errors.items())
         out.print(f"input problems (counted in stats.json): {errors}")
     out.print(f"output: {result.output}")
+
+
+# --- corpus pull ------------------------------------------------------------------------
+@app.command()
+def pull(
+    uri: str = typer.Argument(..., help="a complete run: local folder or s3://bucket/prefix"),
+    dest: Path = typer.Argument(..., help="local folder to download into (resumable)"),
+    lang: Optional[list[str]] = typer.Option(None, "--lang", "-l", help="only this language (repeatable)"),
+    workers: int = typer.Option(8, min=1, help="parallel downloads"),
+    tokenized: bool = typer.Option(False, help="also fetch the Megatron .bin/.idx export under tokenized/"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Download the shards a run's manifest lists, verify sha256, skip verified files, re-fetch bad ones."""
+    from corpus.pull import pull as pull_run
+
+    try:
+        result = pull_run(uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for path, why in sorted(result.failed.items()):
+        console.print(f"[red]bad:[/red] {path}: {why}", highlight=False)
+    Console().print(
+        f"{len(result.fetched)} fetched ({result.bytes_fetched:,} bytes), {len(result.skipped)} already verified, "
+        f"{len(result.failed)} failed → {dest}"
+    )
+    if not result.ok:
+        _fail(f"{len(result.failed)} file(s) do not match the manifest; rerun `corpus pull` to retry them")
+
+
+# --- corpus tokenizer train -------------------------------------------------------------
+tokenizer_app = typer.Typer(help="Train the BPE tokenizer that counts tokens.", no_args_is_help=True)
+app.add_typer(tokenizer_app, name="tokenizer")
+
+
+@tokenizer_app.command("train")
+def tokenizer_train(
+    run_uri: str = typer.Argument(..., help="a complete run (local or s3://) whose shards are the sample"),
+    output: Path = typer.Option(Path("models/tokenizer.json"), "--output", "-o", help="tokenizer.json to write"),
+    config: Optional[Path] = typer.Option(None, "--config", help="run config whose tokenizer.train section applies"),
+    set: Optional[list[str]] = SetOpt,
+    vocab_size: Optional[int] = typer.Option(None, help="default 32000"),
+    sample_chars: Optional[int] = typer.Option(None, help="characters sampled over all languages"),
+    weight: Optional[list[str]] = typer.Option(None, help="LANG=WEIGHT share of the sample (repeatable)"),
+) -> None:
+    """Train a byte-level BPE on a language-balanced sample of a run's shards."""
+    from corpus.tokenizer import train_tokenizer
+
+    sets = list(set or [])
+    if vocab_size:
+        sets.append(f"tokenizer.train.vocab_size={vocab_size}")
+    if sample_chars:
+        sets.append(f"tokenizer.train.sample_chars={sample_chars}")
+    if weight:
+        pairs = [w.partition("=") for w in weight]
+        if any(not sep for _, sep, _ in pairs):
+            _usage(f"--weight expects LANG=WEIGHT, got {weight}")
+        sets.append("tokenizer.train.weights={" + ",".join(f"{k}: {v}" for k, _, v in pairs) + "}")
+    cfg = build_config(config, None, None, sets)
+    try:
+        report = train_tokenizer(run_uri, cfg.tokenizer.train, output)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for lang in sorted(report.docs):
+        Console().print(f"{lang}: {report.docs[lang]:,} docs, {report.chars[lang]:,} chars (x{report.repeats[lang]})")
+    if report.missing:
+        console.print(f"[yellow]warning:[/yellow] no text for {', '.join(report.missing)}", highlight=False)
+    Console().print(f"wrote {report.output}: vocab {report.vocab_size:,}, sha256 {report.sha256[:16]}")
+
+
+# --- corpus submit / status / logs / stop (Ray cluster, Jobs API) ----------------------
+AddressOpt = typer.Option(
+    None,
+    "--address",
+    envvar="RAY_ADDRESS",
+    help="Ray dashboard of the cluster, e.g. http://HEAD:8265; a token in $RAY_AUTH_TOKEN is sent",
+)
+JobArg = typer.Argument(..., help="job id, as printed by `corpus submit`")
+
+
+@app.command()
+def submit(
+    config: Optional[Path] = ConfigArg,
+    input: Optional[list[str]] = InputOpt,
+    output: Optional[str] = OutputOpt,
+    set: Optional[list[str]] = SetOpt,
+    address: Optional[str] = AddressOpt,
+    workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per free CPU)"),
+    wait: bool = typer.Option(False, "--wait", help="stream the job's log and exit with its outcome"),
+) -> None:
+    """Run on a Ray cluster as a job. The same run submitted again is reported, not repeated;
+    after a failed or stopped job it resumes, skipping finished units. Prints the job id."""
+    from ray_jobs.submit import ClusterError
+    from ray_jobs.submit import submit as submit_job
+
+    cfg = build_config(config, input, output, set)
+    if workers:
+        cfg.ray.workers = workers
+    _require_io(cfg)
+    try:
+        job = submit_job(cfg, address)
+    except ClusterError as exc:
+        _fail(str(exc))
+    if job.new:
+        console.print(f"submitted job {job.job_id}; follow it with `corpus logs {job.job_id} --follow`")
+    else:
+        console.print(f"already submitted: job {job.job_id} is {job.status}; not submitting it again")
+    typer.echo(job.job_id)
+    if wait:
+        _follow(address, job.job_id)
+
+
+@app.command()
+def status(
+    job: Optional[str] = typer.Argument(None, help="job id; default: every corpus job on the cluster"),
+    address: Optional[str] = AddressOpt,
+) -> None:
+    """Status of one job, or of every corpus job the cluster remembers."""
+    from ray_jobs.submit import ClusterError, job_status, list_runs
+
+    try:
+        states = [job_status(address, job)] if job else list_runs(address)
+    except ClusterError as exc:
+        _fail(str(exc))
+    table = Table(title="corpus jobs")
+    for col in ("job", "status", "output", "message"):
+        table.add_column(col, overflow="fold")
+    for state in states:
+        table.add_row(state.job_id, state.status, state.output, state.message)
+    Console(width=200).print(table)
+
+
+@app.command()
+def logs(
+    job: str = JobArg,
+    address: Optional[str] = AddressOpt,
+    follow: bool = typer.Option(False, "--follow", "-f", help="stream until the job ends; exit with its outcome"),
+) -> None:
+    """The job's log so far, or streamed to the end with --follow."""
+    from ray_jobs.submit import ClusterError, job_logs
+
+    if follow:
+        _follow(address, job)
+        return
+    try:
+        typer.echo(job_logs(address, job), nl=False)
+    except ClusterError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def stop(job: str = JobArg, address: Optional[str] = AddressOpt) -> None:
+    """Stop a job. Finished units are kept: submitting the same run again resumes it."""
+    from ray_jobs.submit import ClusterError
+    from ray_jobs.submit import stop as stop_job
+
+    try:
+        stopped = stop_job(address, job)
+    except ClusterError as exc:
+        _fail(str(exc))
+    console.print(f"stopping job {job}" if stopped else f"job {job} had already ended")
+
+
+def _follow(address: Optional[str], job: str) -> None:
+    from ray_jobs.submit import ClusterError, follow_logs
+
+    try:
+        state = follow_logs(address, job, lambda chunk: (sys.stdout.write(chunk), sys.stdout.flush()))
+    except ClusterError as exc:
+        _fail(str(exc))
+    if state.status != "SUCCEEDED":
+        _fail(f"job {job} {state.status}: {state.message}")
+    console.print(f"job {job} succeeded; output: {state.output}")
 
 
 if __name__ == "__main__":

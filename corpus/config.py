@@ -67,12 +67,95 @@ class LangIdConfig(Section):
         return self.thresholds.get(lang, self.default_threshold)
 
 
+class QualityThresholds(Section):
+    """One language's bounds on the quality figures (filters/*.py); None turns a check off.
+
+    English defaults are Gopher's, C4's and FineWeb's published values, loosened
+    where clean article text in ../shared/data failed them (README: Quality filtering).
+    """
+
+    # Gopher quality
+    min_words: int | None = 50
+    max_words: int | None = 100_000
+    min_mean_word_len: float | None = 3.0
+    max_mean_word_len: float | None = 10.0
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_line_frac: float | None = 0.9
+    max_ellipsis_line_frac: float | None = 0.3
+    min_stop_words: int | None = Field(2, description="tokens from spaCy's stop-word list")
+    min_alpha_word_frac: float | None = 0.8
+    # Gopher repetition
+    max_dup_line_frac: float | None = 0.3
+    max_dup_para_frac: float | None = 0.3
+    max_dup_line_char_frac: float | None = 0.2
+    max_dup_para_char_frac: float | None = 0.2
+    max_top_ngram_char_frac: dict[int, float] = {2: 0.2, 3: 0.18, 4: 0.16}
+    max_dup_ngram_char_frac: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    # C4 (scored, text unchanged)
+    max_lorem_ipsum: int | None = 0
+    max_curly_braces: int | None = 0
+    c4_min_words_per_line: int = Field(3, ge=0)
+    max_javascript_line_frac: float | None = 0.1
+    max_policy_line_frac: float | None = 0.2
+    max_c4_removed_char_frac: float | None = 0.5
+    # FineWeb
+    min_line_punct_frac: float | None = 0.12
+    max_short_line_frac: float | None = 0.67
+    short_line_chars: int = Field(30, ge=0)
+    max_fw_dup_line_char_frac: float | None = 0.01
+    max_newline_word_ratio: float | None = 0.3
+    # Korean
+    min_hangul_share: float | None = None
+    max_jamo_share: float | None = None
+    # Classifier
+    min_quality_score: float | None = Field(0.1, ge=0.0, le=1.0, description="drop below this classifier score")
+
+
+class KoreanThresholds(QualityThresholds):
+    """Korean bounds: words are eojeol (longer, fewer), stop words are Kiwi morphemes."""
+
+    min_words: int | None = 30
+    min_mean_word_len: float | None = 1.5
+    max_mean_word_len: float | None = 8.0
+    min_stop_words: int | None = 2
+    short_line_chars: int = Field(15, ge=0)
+    min_hangul_share: float | None = 0.5
+    max_jamo_share: float | None = 0.05
+
+
 class QualityConfig(Section):
+    """Quality filtering: figures for every document, then threshold checks per language."""
+
     enabled: bool = True
+    rules: list[Literal["korean", "gopher_quality", "gopher_repetition", "c4", "fineweb", "quality_classifier"]] = Field(
+        ["korean", "gopher_quality", "gopher_repetition", "c4", "fineweb", "quality_classifier"],
+        description="checks applied, in this order; the first failing check names the drop reason",
+    )
+    en: QualityThresholds = QualityThresholds()
+    ko: KoreanThresholds = KoreanThresholds()
+    other: QualityThresholds = Field(QualityThresholds(), description="languages other than en and ko")
+    classifier: str | None = Field(None, description="fastText quality model; default: models/quality.ftz")
+    classifier_max_chars: int = Field(3000, gt=0, description="characters of each document shown to the classifier")
+    stop_word_chars: int = Field(600, gt=0, description="Korean: characters analysed by Kiwi for stop words")
+
+    def thresholds(self, lang: str) -> QualityThresholds:
+        return {"en": self.en, "ko": self.ko}.get(lang, self.other)
+
+    def classifier_path(self) -> Path:
+        return Path(self.classifier).expanduser() if self.classifier else MODELS_DIR / "quality.ftz"
 
 
 class PIIConfig(Section):
+    """PII replacement. Pseudonyms are HMAC-SHA256 of the value under a secret key."""
+
     enabled: bool = True
+    mode: Literal["pseudonym", "placeholder"] = Field(
+        "pseudonym", description="pseudonym: [EMAIL_1a2b3c4d] (same value, same token); placeholder: [EMAIL]"
+    )
+    key: str | None = Field(None, description="HMAC key; prefer key_env so the key stays out of config files")
+    key_env: str = Field("CORPUS_PII_KEY", description="environment variable holding the HMAC key")
+    kinds: list[Literal["email", "phone", "rrn", "frn", "card", "ip"]] = ["email", "phone", "rrn", "frn", "card", "ip"]
+    phone_region: str = Field("KR", description="region for phone numbers written without a country code")
 
 
 class DedupConfig(Section):
@@ -80,19 +163,54 @@ class DedupConfig(Section):
 
 
 class ShardConfig(Section):
-    """How final shards are cut: by bytes of Parquet input text, deterministic names."""
+    """How final shards are cut: by UTF-8 text bytes (or tokens), deterministic names."""
 
-    target_bytes: int = Field(256 * 1024 * 1024, gt=0)
-    row_group_rows: int = Field(8192, gt=0)
+    target_bytes: int = Field(256 * 1024 * 1024, gt=0, description="text bytes per shard (about the shard's size)")
+    target_tokens: int | None = Field(None, gt=0, description="cut by n_tokens instead of bytes when set")
+    row_group_rows: int = Field(8192, gt=0, description="rows per Parquet row group: the unit of streaming")
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
 
 
+class TokenizerTrainConfig(Section):
+    """`corpus tokenizer train`: byte-level BPE on a language-balanced sample of a run."""
+
+    vocab_size: int = Field(32000, ge=300, description="including the byte alphabet and special tokens")
+    sample_chars: int = Field(50_000_000, gt=0, description="characters of text sampled over all languages")
+    weights: dict[str, float] = Field({"en": 1.0, "ko": 1.0}, description="share of the sample per language")
+    max_upsample: int = Field(4, ge=1, description="most times a short language's text is repeated")
+    min_frequency: int = Field(2, ge=1)
+    seed: int = 0
+
+    @field_validator("weights")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value or any(w <= 0 for w in value.values()):
+            raise ValueError("give at least one language, each with a weight above 0")
+        return value
+
+
 class TokenizerConfig(Section):
+    """Token counts per document (`n_tokens`) and the optional pre-tokenized export."""
+
     path: str | None = Field(None, description="tokenizer.json; default: the one shipped in models/")
+    batch_docs: int = Field(256, gt=0, description="documents encoded together")
+    export_megatron: bool = Field(False, description="also write Megatron-LM .bin/.idx under tokenized/")
+    train: TokenizerTrainConfig = TokenizerTrainConfig()
+
+    def resolved_path(self) -> Path:
+        return Path(self.path).expanduser() if self.path else MODELS_DIR / "tokenizer.json"
 
 
 class CostConfig(Section):
+    """How metered resources are priced in cost.json and report.html."""
+
     prices: str | None = Field(None, description="YAML price sheet overriding the defaults")
+    krw_per_usd: float | None = Field(None, gt=0, description="KRW view rate; default: the price sheet's")
+    split_by: Literal["bytes", "docs"] = Field(
+        "bytes", description="how a stage's cost is shared between languages: by bytes or documents in"
+    )
+    instance: str = Field("c7i.4xlarge", description="instance type in the price sheet that prices a vCPU-hour")
+    market: Literal["on_demand", "spot"] = "on_demand"
 
 
 class RayConfig(Section):
@@ -103,6 +221,69 @@ class RayConfig(Section):
     object_store_memory_mb: int = Field(1024, gt=0)
     workers: int | None = Field(None, gt=0, description="parallel unit processors; default one per CPU")
     progress: bool = True
+    # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
+    max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
+    max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
+    # `corpus submit` only: the job's driver and what it carries to the cluster.
+    entrypoint_num_cpus: float = Field(0, ge=0, description="CPUs reserved for the job driver")
+    entrypoint_memory_mb: int = Field(0, ge=0, description="memory reserved for the job driver")
+    entrypoint_resources: dict[str, float] = Field(default_factory=dict, description="custom resources for the driver")
+    install_dependencies: bool = Field(False, description="pip-install the project's dependencies on a bare cluster")
+    pip: list[str] = Field(default_factory=list, description="extra pip requirements for the job")
+    forward_env: list[str] = Field(
+        default_factory=lambda: ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"],
+        description="environment variables copied from the submitting shell to the job, when set",
+    )
+
+
+class CrawlConfig(Section):
+    """`corpus crawl`: what is in scope, how politely and safely it is fetched, where WARC goes."""
+
+    seeds: list[str] = Field(default_factory=list, description="start URLs (added to those of --seeds)")
+    output: str = Field("", description="local folder for WARC files and the resumable crawl state")
+    user_agent: str = Field(
+        "corpus-builder-crawler/0.1 (+https://github.com/corpus-builder; set crawl.user_agent to your contact)",
+        min_length=1,
+        description="sent with every request; say who you are and how to reach you",
+    )
+    robots_agent: str = Field("corpus-builder", min_length=1, description="product token matched in robots.txt")
+    allow_networks: list[str] = Field(
+        default_factory=list, description="CIDRs reachable although not public (tests, intranets)"
+    )
+    # Scope.
+    domains: list[str] = Field(
+        default_factory=list, description="registered domains in scope (subdomains too); empty: the seeds' hosts"
+    )
+    tlds: list[str] = Field(default_factory=list, description="top-level domains in scope, e.g. ['kr']")
+    include_paths: list[str] = Field(default_factory=list, description="regexes; a path must match one if any given")
+    exclude_paths: list[str] = Field(default_factory=list, description="regexes; a matching path is skipped")
+    max_depth: int = Field(3, ge=0, description="links followed from a seed")
+    max_pages_per_host: int = Field(1000, gt=0)
+    max_pages: int = Field(10000, gt=0, description="pages fetched in total (split across partitions on Ray)")
+    # Politeness.
+    concurrency: int = Field(16, gt=0, description="requests in flight over all hosts")
+    per_host_concurrency: int = Field(1, gt=0)
+    delay_seconds: float = Field(1.0, ge=0, description="least gap between requests to one host")
+    max_crawl_delay: float = Field(60.0, ge=0, description="a host whose robots.txt asks for more is skipped")
+    # Fetching.
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0, description="longest silence while reading a response")
+    total_timeout: float = Field(60.0, gt=0, description="longest time for one response, slow senders included")
+    retries: int = Field(2, ge=0, description="extra attempts after a 429, 5xx or network error")
+    backoff_seconds: float = Field(2.0, ge=0, description="first retry wait; doubles each attempt")
+    max_retry_after: float = Field(120.0, ge=0, description="a longer Retry-After gives up on the URL")
+    max_redirects: int = Field(5, ge=0)
+    mime_types: list[str] = ["text/html", "application/xhtml+xml"]
+    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="bytes on the wire per response")
+    max_decoded_bytes: int = Field(10 * 1024 * 1024, gt=0, description="bytes after gzip/deflate/br decoding")
+    robots_max_bytes: int = Field(500 * 1024, gt=0, description="robots.txt read up to this size (RFC 9309)")
+    robots_ttl_seconds: float = Field(86400.0, gt=0)
+    robots_cache_hosts: int = Field(10000, gt=0)
+    # Output.
+    warc_max_bytes: int = Field(1024 * 1024 * 1024, gt=0, description="a WARC file is closed past this size")
+    warc_prefix: str = Field("crawl", pattern=r"^[A-Za-z0-9_.-]+$")
+    partitions: int | None = Field(None, gt=0, description="host partitions (Ray tasks); default one per CPU")
+    max_rounds: int = Field(10, gt=0, description="Ray rounds that hand links to other partitions' hosts")
 
 
 class RunConfig(Section):
@@ -120,6 +301,7 @@ class RunConfig(Section):
     tokenizer: TokenizerConfig = TokenizerConfig()
     cost: CostConfig = CostConfig()
     ray: RayConfig = RayConfig()
+    crawl: CrawlConfig = CrawlConfig()
 
     @field_validator("input", mode="before")
     @classmethod
@@ -128,7 +310,7 @@ class RunConfig(Section):
 
     def sha256(self) -> str:
         """Hash of everything that changes the output (not where Ray runs)."""
-        payload = self.model_dump(mode="json", exclude={"ray"})
+        payload = self.model_dump(mode="json", exclude={"ray", "crawl"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

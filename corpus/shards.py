@@ -10,8 +10,10 @@ import hashlib
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
@@ -57,11 +59,11 @@ class ShardWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        sizes = text_bytes(table).to_pylist()
+        sizes, target = self._sizes(table)
         start = 0
         for i, size in enumerate(sizes):
             self._text_bytes += size
-            if self._text_bytes >= self.cfg.target_bytes:
+            if self._text_bytes >= target:
                 self._append(table.slice(start, i + 1 - start))
                 self._roll()
                 start = i + 1
@@ -72,6 +74,14 @@ class ShardWriter:
         self._roll()
         self._tmp.cleanup()
         return self.entries
+
+    def _sizes(self, table: pa.Table) -> tuple[list[int], int]:
+        """What a shard's target counts: text bytes, or tokens when `target_tokens` is set."""
+        if self.cfg.target_tokens is None:
+            return text_bytes(table).to_pylist(), self.cfg.target_bytes
+        if "n_tokens" not in table.column_names:
+            raise ValueError("shards.target_tokens needs token counts: the tokens stage did not run")
+        return pc.fill_null(table["n_tokens"], 0).to_pylist(), self.cfg.target_tokens
 
     def _append(self, table: pa.Table) -> None:
         table = public_columns(table)
@@ -86,7 +96,7 @@ class ShardWriter:
         self._writer.write_table(table, row_group_size=self.cfg.row_group_rows)
         self._docs += table.num_rows
         if "n_tokens" in table.column_names:
-            self._tokens += int(pa.compute.sum(table["n_tokens"]).as_py() or 0)
+            self._tokens += int(pc.sum(table["n_tokens"]).as_py() or 0)
 
     def _roll(self) -> None:
         if self._writer is None:
@@ -101,3 +111,32 @@ class ShardWriter:
         )
         self._local.unlink()
         self._writer, self._docs, self._tokens, self._text_bytes = None, 0, 0, 0
+
+
+def iter_documents(
+    uri: str, lang: str | None = None, rank: int = 0, world_size: int = 1, columns: list[str] | None = None
+) -> Iterator[dict]:
+    """Documents of the complete run at `uri` (local or s3://), streamed row group by row group.
+
+    The shards the manifest lists (of `lang`, or all) are cut into row groups in
+    manifest order; rank r of `world_size` reads every row group whose position
+    is r modulo `world_size`. So the ranks together read each document exactly
+    once, the split is the same on every machine, and nothing is downloaded
+    beyond each shard's footer and the row groups a rank reads.
+    """
+    from corpus.publish import read_manifest
+    from corpus.storage import open_input, open_storage
+
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, world_size); got rank={rank}, world_size={world_size}")
+    storage = open_storage(uri)
+    position = 0
+    for shard in read_manifest(storage)["shards"]:
+        if lang is not None and shard["lang"] != lang:
+            continue
+        with open_input(storage.url(shard["path"])) as stream:
+            parquet = pq.ParquetFile(stream)
+            for group in range(parquet.num_row_groups):
+                if position % world_size == rank:
+                    yield from parquet.read_row_group(group, columns=columns).to_pylist()
+                position += 1

@@ -11,11 +11,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from corpus import meter
 from corpus.config import RunConfig
-from corpus.manifest import MANIFEST, build_manifest, manifest_bytes
+from corpus.manifest import build_manifest
+from corpus.megatron import export_shards
+from corpus.publish import publish_manifest, published_run
+from corpus.report import write_run_report
 from corpus.shards import ShardEntry, ShardWriter
+from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage
+from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
 from ray_jobs.unit import WORK, WorkUnit
 
 SAMPLES_PER_LANG = 20
@@ -37,30 +43,46 @@ def run_id_for(cfg: RunConfig, units: list[WorkUnit]) -> str:
 
 
 def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
+    run_id = run_id_for(cfg, units)
+    published = published_run(out, run_id)
+    if published is not None:
+        return _already_published(out, published)
+    requests_before = meter.snapshot()
     entries = [json.loads(out.read_bytes(u.ledger_path)) for u in sorted(units, key=lambda u: u.unit_id)]
     stats = Stats()
     for entry in entries:
         stats.merge_dict(entry["stats"])
     staged = [e["staged"] for e in entries if e["staged"]]
-    langs = sorted(_languages(out, staged))
     shards: list[ShardEntry] = []
     newest: str | None = None
-    for lang in langs:
-        writer = ShardWriter(out, lang, cfg.shards)
-        for rel in staged:
-            table = _read_lang(out, rel, lang)
-            if table.num_rows:
-                newest = max(filter(None, [newest, pc.max(table["fetch_time"]).as_py()]), default=None)
-            writer.write(table)
-        shards.extend(writer.close())
+    with timed(stats, "shards"):
+        langs = sorted(_languages(out, staged))
+        for lang in langs:
+            writer = ShardWriter(out, lang, cfg.shards)
+            for rel in staged:
+                table = _read_lang(out, rel, lang)
+                if table.num_rows:
+                    newest = max(filter(None, [newest, pc.max(table["fetch_time"]).as_py()]), default=None)
+                writer.write(table)
+            shards.extend(writer.close())
     for lang in langs:
         stats.flow("shards", lang, *_shard_flow(shards, lang))
     _write_samples(out, entries)
     out.write_bytes("stats.json", stats.to_json().encode())
-    run_id = run_id_for(cfg, units)
-    manifest = build_manifest(run_id, newest, cfg.sha256(), None, shards)
-    out.write_bytes(MANIFEST, manifest_bytes(manifest))
+    manifest = build_manifest(run_id, newest, cfg.sha256(), tokenizer_info(cfg.tokenizer.resolved_path()), shards)
+    if cfg.tokenizer.export_megatron:
+        tokenizer = load_tokenizer(cfg.tokenizer.resolved_path())
+        manifest["tokenized"] = export_shards(out, manifest["shards"], tokenizer, eod_id(tokenizer))
+    write_run_report(out, cfg, run_id, stats, entries, manifest["languages"], meter.since(requests_before))
+    publish_manifest(out, manifest)
     return RunResult(run_id, out.uri, manifest, stats, shards)
+
+
+def _already_published(out: Storage, manifest: dict[str, Any]) -> RunResult:
+    """This run is complete at `out` already: report it, write nothing."""
+    stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
+    shards = [ShardEntry(**s) for s in manifest["shards"]]
+    return RunResult(manifest["run_id"], out.uri, manifest, stats, shards)
 
 
 def _languages(out: Storage, staged: list[str]) -> set[str]:

@@ -13,8 +13,9 @@ import os
 from typing import Any, Literal
 
 from corpus.config import RayConfig, RunConfig
+from corpus.publish import PublishRefused, published_run
 from corpus.storage import expand_inputs, open_storage
-from ray_jobs.finalize import RunResult, finalize
+from ray_jobs.finalize import RunResult, finalize, run_id_for
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
     out = open_storage(cfg.output)
     units = plan_units(cfg)
+    try:  # refuse before writing anything: a published run's shards stay untouched
+        published_run(out, run_id_for(cfg, units))
+    except PublishRefused as exc:
+        raise RunFailed(str(exc)) from None
     pending = [u for u in units if not out.exists(u.ledger_path)]
     log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
     if pending:
@@ -95,14 +100,25 @@ def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[di
     workers = min(len(pending), cfg.ray.workers or max(1, int(ray.available_resources().get("CPU", 1))))
     items = [{"uri": u.uri, "unit_id": u.unit_id} for u in pending]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
-    results = ds.map_batches(
-        UnitProcessor,
-        fn_constructor_args=(cfg.model_dump_json(), output),
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=1,
-        batch_format="numpy",
-    ).take_all()
+    # A worker (or node) that dies takes its unit with it: the actor restarts and
+    # the unit runs again from scratch, which is safe because a unit's outputs are
+    # atomic and its ledger entry is written last. One unit in flight per actor
+    # keeps big and small files balanced and limits what a death costs.
+    try:
+        results = ds.map_batches(
+            UnitProcessor,
+            fn_constructor_args=(cfg.model_dump_json(), output),
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(
+                min_size=1, max_size=workers, initial_size=workers, max_tasks_in_flight_per_actor=1
+            ),
+            num_cpus=1,
+            batch_format="numpy",
+            max_restarts=cfg.ray.max_restarts,
+            max_task_retries=cfg.ray.max_task_retries,
+        ).take_all()
+    except ray.exceptions.RayError as exc:
+        raise RunFailed(f"Ray lost work units ({type(exc).__name__}); finished units are kept, rerun to resume") from exc
     return [{"uri": r["uri"], "error": r["error"]} for r in results if r["error"]]
 
 

@@ -26,6 +26,7 @@ from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
 from corpus.storage import Storage, open_input
+from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.warc import WarcRecord, iter_records
@@ -80,6 +81,8 @@ class UnitModels:
         self.langid = LanguageIdentifier(cfg.langid)
         # Stages after language ID, in order; each loads its model here, once.
         self.doc_stages: list[DocStage] = []
+        # Token counting stays last: it counts only what every other stage kept.
+        self.doc_stages.append(TokenCounter(cfg.tokenizer))
 
 
 def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:
@@ -116,6 +119,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
             "docs": staged.rows,
             "dropped": dropped.rows,
             "stats": stats.to_dict(),
+            "process": meter.process_snapshot(),
             "samples": [dict(stage=k[0], reason=k[1], lang=k[2], docs=v) for k, v in sorted(samples.items())],
         }
         if staged.rows:

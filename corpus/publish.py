@@ -1,0 +1,111 @@
+"""Atomic publish: a run's output counts as complete only once its manifest exists.
+
+Shards and every other file go up first; `manifest.json` goes last and only if
+no manifest is there yet (`If-None-Match: *` on S3, an exclusive hard link
+locally). So:
+- an interrupted run never looks complete: no manifest, nothing for a trainer;
+- rerunning the same run finds its own manifest and changes nothing;
+- a different run aimed at a prefix that already holds a complete manifest is
+  refused before it writes anything, and the manifest stays as it was, even
+  when two writers race for the same prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from corpus.manifest import MANIFEST, manifest_bytes
+from corpus.storage import LocalStorage, Storage
+
+
+class PublishRefused(RuntimeError):
+    """The output prefix already holds the complete manifest of another run."""
+
+
+def read_manifest(out: Storage) -> dict[str, Any]:
+    """The manifest of the complete run at `out`; FileNotFoundError when the run is not complete."""
+    if not out.exists(MANIFEST):
+        raise FileNotFoundError(
+            f"no {MANIFEST} at {out.uri}: the run there is not complete (or the URI is wrong)"
+        )
+    try:
+        return json.loads(out.read_bytes(MANIFEST))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{out.url(MANIFEST)} is not valid JSON: {exc}") from None
+
+
+def published_run(out: Storage, run_id: str) -> dict[str, Any] | None:
+    """The manifest when `out` already holds this run complete, None when it holds none.
+
+    Raises PublishRefused when it holds another run: call this before writing
+    anything, so a refused run cannot touch the published shards.
+    """
+    if not out.exists(MANIFEST):
+        return None
+    existing = read_manifest(out)
+    if existing.get("run_id") != run_id:
+        raise PublishRefused(_refusal(out, existing, run_id))
+    return existing
+
+
+def publish_manifest(out: Storage, manifest: dict[str, Any]) -> bool:
+    """Write the manifest last and only if absent. True if written, False if this run was already there.
+
+    Every file the manifest lists must exist first; a missing one is an error
+    (the manifest would lie).
+    """
+    missing = [e["path"] for e in _listed(manifest) if not out.exists(e["path"])]
+    if missing:
+        raise FileNotFoundError(f"not publishing {out.uri}: listed files are missing: {', '.join(missing[:5])}")
+    try:
+        _create_exclusive(out, MANIFEST, manifest_bytes(manifest))
+        return True
+    except FileExistsError:
+        published_run(out, manifest["run_id"])
+        return False
+
+
+def _listed(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(manifest.get("shards", [])) + list(manifest.get("tokenized", []))
+
+
+def _create_exclusive(out: Storage, rel: str, data: bytes) -> None:
+    """Create `rel` whole, or raise FileExistsError if something is already there."""
+    if isinstance(out, LocalStorage):
+        _create_exclusive_local(out.path(rel), data)
+        return
+    from corpus.s3 import ObjectExists, S3Storage
+
+    if not isinstance(out, S3Storage):
+        raise TypeError(f"no create-only write for {type(out).__name__}")
+    try:
+        out.write_bytes_if_absent(rel, data)
+    except ObjectExists as exc:
+        raise FileExistsError(str(exc)) from None
+
+
+def _create_exclusive_local(target: Path, data: bytes) -> None:
+    """Write a temp file, then hard-link it to `target`: link() fails if `target` exists,
+    so readers see no manifest or a whole one, and never a replaced one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _refusal(out: Storage, existing: dict[str, Any], run_id: str) -> str:
+    return (
+        f"{out.uri} already holds the complete run {existing.get('run_id')} "
+        f"(config {str(existing.get('config_sha256'))[:12]}); this run is {run_id}. "
+        "Published runs are never overwritten: choose a new output prefix, or delete the old run first."
+    )
