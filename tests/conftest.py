@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixture modules: a real S3-compatible server on 127.0.0.1 (`s3_endpoint`, `s3_bucket`).
+pytest_plugins = ["tests.s3_server"]
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("CORPUS_SHARED_DATA", REPO.parent / "shared" / "data"))
 WARC = DATA / "warc"
