@@ -212,6 +212,15 @@ class CostConfig(Section):
     instance: str = Field("c7i.4xlarge", description="instance type in the price sheet that prices a vCPU-hour")
     market: Literal["on_demand", "spot"] = "on_demand"
 
+    @field_validator("instance")
+    @classmethod
+    def _priced(cls, value: str, info) -> str:
+        """Refuse a price sheet or instance that cannot price the run before any work starts."""
+        from corpus.prices import load_prices
+
+        load_prices(info.data.get("prices")).instance(value)
+        return value
+
 
 class RayConfig(Section):
     """Where stages run. Defaults fit a 2-core, 24 GB machine; a cluster scales them."""

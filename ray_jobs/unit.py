@@ -102,7 +102,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
         records = iter_records(
             unit.uri, stats, open_input, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
         )
-        for batch in _batched(records, cfg.read.records_per_batch):
+        for batch in _metered_batches(records, cfg.read.records_per_batch, stats):
             kept, gone = run_stages(batch, models, stats)
             staged.write(kept)
             for table in gone:
@@ -240,9 +240,14 @@ def _collect_samples(table: pa.Table, samples: dict) -> None:
             bucket.append({"id": row["id"], "url": row["url"], "text": (row["text"] or "")[:2000]})
 
 
-def _batched(items: Iterable[WarcRecord], size: int) -> Iterator[list[WarcRecord]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+def _metered_batches(records: Iterable[WarcRecord], size: int, stats: Stats) -> Iterator[list[WarcRecord]]:
+    """Batches of records; the time spent reading and decompressing them is the read stage's."""
+    iterator = iter(records)
+    while True:
+        with timed(stats, "read"):
+            batch = list(islice(iterator, size))
+        if not batch:
+            return
         yield batch
 
 

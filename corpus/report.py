@@ -1,0 +1,372 @@
+"""report.html, cost.json and cost.csv: what a run produced and what it cost, for a funder.
+
+The page is one self-contained file (inline CSS, inline SVG charts, no scripts,
+no fonts or images from the network), so it opens from a laptop, an e-mail or
+an S3 console alike. `write_run_report` is what every run calls before its
+manifest; `rewrite_report` re-prices a finished run (`corpus report OUT`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from html import escape
+from typing import Any
+
+from corpus import cost as costing
+from corpus import meter
+from corpus.config import CostConfig, RunConfig
+from corpus.prices import load_prices
+from corpus.stats import Stats
+from corpus.storage import Storage
+
+COST_JSON, COST_CSV, REPORT_HTML = "cost.json", "cost.csv", "report.html"
+UNITS_DIR = "_work/units/"
+
+
+def write_run_report(
+    out: Storage,
+    cfg: RunConfig,
+    run_id: str,
+    stats: Stats,
+    entries: list[dict[str, Any]],
+    languages: dict[str, dict[str, int]],
+    driver_counters: dict[str, int],
+) -> dict[str, Any]:
+    """Meter, price and write the three files; `driver_counters` are the finalizing
+    process's own storage requests (the units' are in their stats)."""
+    metered = Stats.from_dict(stats.to_dict())
+    for name, value in driver_counters.items():
+        metered.bump(name, value)
+    usage = costing.measure(run_id, cfg.sha256(), metered, entries, languages, meter.process_snapshot())
+    usage["run"] = {"inputs": list(cfg.input), "output": cfg.output, "config": cfg.model_dump(mode="json", exclude={"ray"})}
+    return _write(out, usage, cfg.cost)
+
+
+def rewrite_report(out: Storage, cost_cfg: CostConfig) -> dict[str, Any]:
+    """Re-price a finished run with `cost_cfg` (another price sheet, market, rate).
+
+    Uses the run's cost.json; a run from before cost accounting is measured from
+    its ledger and stats.json, without the driver's own process (noted in the file).
+    """
+    if out.exists(COST_JSON):
+        usage = json.loads(out.read_bytes(COST_JSON))
+    elif out.exists("stats.json") and out.exists("manifest.json"):
+        usage = _measure_finished(out)
+    else:
+        raise FileNotFoundError(f"{out.uri} has no cost.json, nor stats.json and manifest.json: is it a run's output?")
+    return _write(out, usage, cost_cfg)
+
+
+def render_html(cost: dict[str, Any]) -> str:
+    """The funder's page for a priced cost dict (what cost.json holds)."""
+    sections = [
+        _headline(cost),
+        _funnel(cost),
+        _stages(cost),
+        _languages(cost),
+        _throughput(cost),
+        _storage(cost),
+        _assumptions(cost),
+        _reproduce(cost),
+    ]
+    title = f"Corpus run {cost['run_id']}: cost report"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
+        f"<style>{CSS}</style></head><body><main>"
+        f"<h1>{escape(title)}</h1><p class=\"sub\">Priced {escape(cost.get('priced_at', ''))} with "
+        f"{escape(cost['pricing']['instance'])} ({escape(cost['pricing']['market'].replace('_', '-'))}) · "
+        f"config {escape(cost['config_sha256'][:12])}</p>"
+        + "".join(sections)
+        + "</main></body></html>\n"
+    )
+
+
+def usd(value: float | None) -> str:
+    """Money for people: whole dollars when large, three significant digits when small."""
+    if value is None:
+        return "n/a"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.3g}" if value else "$0"
+
+
+def krw(value: float | None) -> str:
+    return "n/a" if value is None else f"₩{value:,.0f}" if abs(value) >= 1 else f"₩{value:.3g}"
+
+
+# --- writing -----------------------------------------------------------------------------
+def _write(out: Storage, usage: dict[str, Any], cost_cfg: CostConfig) -> dict[str, Any]:
+    sheet = load_prices(cost_cfg.prices, cost_cfg.krw_per_usd)
+    priced = costing.price(_usage_only(usage), sheet, cost_cfg)
+    priced["priced_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out.write_bytes(COST_JSON, (json.dumps(priced, indent=2, ensure_ascii=False) + "\n").encode())
+    out.write_bytes(COST_CSV, costing.to_csv(priced).encode())
+    out.write_bytes(REPORT_HTML, render_html(priced).encode())
+    return priced
+
+
+def _usage_only(cost: dict[str, Any]) -> dict[str, Any]:
+    """Drop an earlier pricing so a re-price starts from the measured figures alone."""
+    priced_keys = {"currency", "krw_per_usd", "pricing", "lines", "total", "storage_per_month", "per_language", "priced_at"}
+    return {k: v for k, v in cost.items() if k not in priced_keys}
+
+
+def _measure_finished(out: Storage) -> dict[str, Any]:
+    manifest = json.loads(out.read_bytes("manifest.json"))
+    stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
+    entries = [json.loads(out.read_bytes(rel)) for rel in sorted(out.list(UNITS_DIR)) if rel.endswith(".json")]
+    usage = costing.measure(manifest["run_id"], manifest["config_sha256"], stats, entries, manifest["languages"], None)
+    usage["note"] = "measured after the run from its ledger: the driver's own start-up and finalize CPU are not included"
+    return usage
+
+
+# --- sections ----------------------------------------------------------------------------
+def _headline(cost: dict[str, Any]) -> str:
+    total = cost["total"]
+    cards = [
+        _card("total cost", usd(total["usd"]), krw(total["krw"]), "total-usd"),
+        _card("compute", f"{total['vcpu_hours']:,.3g} vCPU-h", f"{total['cpu_seconds']:,.0f} CPU seconds", "vcpu-hours"),
+    ]
+    for lang, slot in cost["per_language"].items():
+        note = "tokens (counted)" if slot["tokens_measured"] else "tokens (estimated from text bytes)"
+        cards.append(_card(f"{_lang_name(lang)} tokens", f"{slot['tokens']:,}", note, f"tokens-{lang}"))
+        cards.append(
+            _card(f"{_lang_name(lang)} per million tokens", usd(slot["usd_per_million_tokens"]),
+                  f"{krw(_times(slot['usd_per_million_tokens'], cost['krw_per_usd']))} · {usd(slot['usd'])} in all",
+                  f"usd-per-mtok-{lang}")
+        )
+    return "<section><h2>Headline</h2><div class=\"cards\">" + "".join(cards) + "</div></section>"
+
+
+def _funnel(cost: dict[str, Any]) -> str:
+    rows = [(r["stage"], r["docs"]) for r in cost["funnel"]]
+    langs = sorted(cost["per_language"])
+    rows += [(f"tokens {lang}", cost["per_language"][lang]["tokens"]) for lang in langs]
+    doc_rows = [(name, n) for name, n in rows if not name.startswith("tokens ")]
+    chart = _bars("funnel-chart", "Documents left after each stage", doc_rows, lambda n: f"{n:,}")
+    head = "<tr><th>stage</th><th>documents out</th>" + "".join(f"<th>{escape(lang)}</th>" for lang in langs) + "</tr>"
+    body = "".join(
+        f"<tr><td>{escape(r['stage'])}</td><td class=\"n\">{r['docs']:,}</td>"
+        + "".join(f"<td class=\"n\">{r['by_lang'].get(lang, 0):,}</td>" if r["by_lang"] else "<td></td>" for lang in langs)
+        + "</tr>"
+        for r in cost["funnel"]
+    )
+    return (
+        "<section><h2>Yield: what survived each stage</h2>" + chart
+        + f"<table>{head}{body}</table></section>"
+    )
+
+
+def _stages(cost: dict[str, Any]) -> str:
+    lines = cost["lines"]
+    chart = _bars("stage-chart", "Cost by stage (USD)", [(l["item"], l["usd"]) for l in lines], usd)
+    total = cost["total"]["usd"] or 1.0
+    body = "".join(
+        f"<tr><td>{escape(l['item'])}</td><td>{escape(l['kind'])}</td><td class=\"n\">{_cpu(l)}</td>"
+        f"<td class=\"n\">{usd(l['usd'])}</td><td class=\"n\">{krw(l['usd'] * cost['krw_per_usd'])}</td>"
+        f"<td class=\"n\">{l['usd'] / total:.1%}</td></tr>"
+        for l in lines
+    )
+    foot = (
+        f"<tr class=\"total\"><td>total</td><td></td><td class=\"n\">{cost['total']['cpu_seconds']:,.1f}</td>"
+        f"<td class=\"n\">{usd(cost['total']['usd'])}</td><td class=\"n\">{krw(cost['total']['krw'])}</td><td class=\"n\">100%</td></tr>"
+    )
+    return (
+        "<section><h2>Where the money went</h2>" + chart
+        + "<table><tr><th>item</th><th>kind</th><th>CPU seconds</th><th>USD</th><th>KRW</th><th>share</th></tr>"
+        + body + foot + "</table>"
+        + f"<p>The same run on the spot market: {usd(cost['total']['spot_usd'])}; on demand: {usd(cost['total']['on_demand_usd'])}.</p>"
+        + "</section>"
+    )
+
+
+def _languages(cost: dict[str, Any]) -> str:
+    body = "".join(
+        f"<tr><td>{escape(_lang_name(lang))}</td><td class=\"n\">{s['docs']:,}</td><td class=\"n\">{s['tokens']:,}"
+        f"{'' if s['tokens_measured'] else ' (est.)'}</td><td class=\"n\">{s['text_bytes'] / 1e6:,.2f}</td>"
+        f"<td class=\"n\">{usd(s['usd'])}</td><td class=\"n\">{usd(s['usd_per_million_tokens'])}</td></tr>"
+        for lang, s in cost["per_language"].items()
+    )
+    return (
+        "<section><h2>Per language</h2><table><tr><th>language</th><th>documents</th><th>tokens</th>"
+        "<th>text MB</th><th>cost</th><th>per million tokens</th></tr>" + body + "</table>"
+        f"<p>{escape(SPLIT_RULE[cost['pricing']['split_by']])}</p></section>"
+    )
+
+
+def _throughput(cost: dict[str, Any]) -> str:
+    pages = sum(i["pages"] for i in cost["inputs"])
+    in_bytes = sum(i["input_bytes"] or 0 for i in cost["inputs"])
+    wall = cost.get("run_wall_seconds")
+    hours = cost["total"]["vcpu_hours"]
+    hw = cost["hardware"]
+    rows = [
+        ("input files", f"{len(cost['inputs']):,}"),
+        ("input records", f"{pages:,}"),
+        ("input bytes", f"{in_bytes / 1e6:,.2f} MB"),
+        ("run wall time", f"{wall:,.1f} s" if wall else "n/a"),
+        ("records per wall second", f"{pages / wall:,.1f}" if wall else "n/a"),
+        ("records per vCPU-hour", f"{pages / hours:,.0f}" if hours else "n/a"),
+        ("hardware", f"{hw['cpu_model']}, {hw['logical_cpus']} logical CPUs, {hw['memory_bytes'] / 2**30:,.0f} GiB, {hw['os']}"),
+    ]
+    procs = "".join(
+        f"<tr><td>{escape(p['host'])}:{p['pid']}{' (driver)' if p['driver'] else ''}</td><td class=\"n\">{p['units']}</td>"
+        f"<td class=\"n\">{p['cpu_seconds']:,.1f}</td><td class=\"n\">{p['peak_rss_bytes'] / 2**20:,.0f} MiB</td></tr>"
+        for p in cost["processes"]
+    )
+    return (
+        "<section><h2>Throughput</h2>" + _kv(rows)
+        + "<h3>Processes (peak memory per worker)</h3><table><tr><th>process</th><th>units</th><th>CPU seconds</th>"
+        "<th>peak memory</th></tr>" + procs + "</table></section>"
+    )
+
+
+def _storage(cost: dict[str, Any]) -> str:
+    month = cost["storage_per_month"]
+    reqs = "".join(
+        f"<tr><td>{escape(verb.upper())}</td><td class=\"n\">{slot['requests']:,}</td><td class=\"n\">{slot['bytes']:,}</td></tr>"
+        for verb, slot in cost["requests"].items()
+    ) or "<tr><td colspan=\"3\">none (local storage)</td></tr>"
+    rows = [
+        ("output size", f"{month['output_bytes'] / 1e6:,.2f} MB"),
+        ("storing the output, per month", usd(month["usd"])),
+        ("one download of the output to the internet", usd(month["egress_usd_per_download"])),
+    ]
+    return (
+        "<section><h2>Storage</h2>" + _kv(rows)
+        + "<table><tr><th>request</th><th>count</th><th>bytes</th></tr>" + reqs + "</table></section>"
+    )
+
+
+def _assumptions(cost: dict[str, Any]) -> str:
+    pricing = cost["pricing"]
+    sheet = pricing["sheet"]
+    inst = sheet["instances"][pricing["instance"]]
+    prices = [
+        (f"{pricing['instance']} on-demand, per hour ({inst['vcpus']} vCPU)", inst["on_demand_hour"]),
+        (f"{pricing['instance']} spot, per hour", inst["spot_hour"]),
+        ("GPU-hour", sheet["gpu_hour"]),
+        ("storage, per GB-month", sheet["storage"]["gb_month"]),
+        ("PUT/POST/LIST, per 1,000", sheet["storage"]["put_per_1000"]),
+        ("GET, per 1,000", sheet["storage"]["get_per_1000"]),
+        ("egress, per GB", sheet["storage"]["egress_gb"]),
+        ("KRW per USD", sheet["krw_per_usd"]),
+    ]
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td class=\"n\">{p['value']:,.6g}</td><td>{escape(p['source'])}</td><td>{escape(p['date'])}</td></tr>"
+        for name, p in prices
+    )
+    notes = [
+        f"Compute is priced by metered CPU time: {usd(pricing['vcpu_hour_usd'])} per vCPU-hour "
+        f"({pricing['instance']}, {pricing['market'].replace('_', '-')}). Idle time of rented machines is not in it; "
+        "`corpus budget` adds a utilisation factor for that.",
+        "The stage 'overhead' is CPU the operating system accounted to the run's processes outside every metered "
+        "stage: interpreter start-up, imports, model loading, writing staged parts, finalize bookkeeping.",
+        SPLIT_RULE[pricing["split_by"]],
+        "Storage is billed per GiB-month of the output shards; storage requests as counted by the storage client.",
+    ]
+    if cost.get("note"):
+        notes.append(cost["note"])
+    return (
+        "<section><h2>Assumptions and price sheet</h2><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
+        "<table><tr><th>price</th><th>value (USD)</th><th>source</th><th>date</th></tr>" + body + "</table>"
+        f"<p>Price files: {escape(', '.join(sheet['sources']))}</p></section>"
+    )
+
+
+def _reproduce(cost: dict[str, Any]) -> str:
+    run = cost.get("run", {})
+    inputs = " ".join(f"--input {_shell(i)}" for i in run.get("inputs", []))
+    output = _shell(run.get("output", "OUT"))
+    cmds = [
+        f"corpus run {inputs} --output {output}",
+        f"corpus report {output}   # re-price: --prices my-prices.yaml --market spot",
+        f"corpus budget --from {output} --target ko=50B --target en=200B --nodes 10",
+    ]
+    config = json.dumps(run.get("config", {}), indent=1, ensure_ascii=False)
+    return (
+        "<section><h2>How to reproduce</h2><pre>" + escape("\n".join(cmds)) + "</pre>"
+        "<details><summary>full configuration of this run</summary><pre>" + escape(config) + "</pre></details></section>"
+    )
+
+
+# --- small pieces ------------------------------------------------------------------------
+SPLIT_RULE = {
+    "bytes": "Shared costs are split between output languages by the bytes of each language entering the stage; "
+    "stages before language ID, overhead and storage requests by the languages' shares of the language-ID input; "
+    "storage by output bytes. Dropped languages carry no cost of their own.",
+    "docs": "Shared costs are split between output languages by the documents of each language entering the stage; "
+    "stages before language ID, overhead and storage requests by the languages' shares of the language-ID input; "
+    "storage by output bytes. Dropped languages carry no cost of their own.",
+}
+LANG_NAMES = {"en": "English", "ko": "Korean"}
+BAR_COLOURS = ["#2b6cb0", "#2f855a", "#b7791f", "#9b2c2c", "#6b46c1", "#2c7a7b", "#97266d", "#4a5568"]
+
+
+def _bars(chart_id: str, title: str, rows: list[tuple[str, float]], label) -> str:
+    """A horizontal bar chart as inline SVG."""
+    width, bar_h, gap, left, right = 720, 22, 8, 190, 120
+    top = 28
+    peak = max((v for _, v in rows), default=0) or 1
+    height = top + len(rows) * (bar_h + gap) + 4
+    parts = [
+        f"<svg id=\"{chart_id}\" role=\"img\" aria-label=\"{escape(title)}\" viewBox=\"0 0 {width} {height}\" "
+        f"width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"16\" class=\"ct\">{escape(title)}</text>"
+    ]
+    for i, (name, value) in enumerate(rows):
+        y = top + i * (bar_h + gap)
+        w = max((width - left - right) * value / peak, 1 if value else 0)
+        parts.append(
+            f"<text x=\"{left - 8}\" y=\"{y + 16}\" text-anchor=\"end\" class=\"cl\">{escape(name)}</text>"
+            f"<rect x=\"{left}\" y=\"{y}\" width=\"{w:.1f}\" height=\"{bar_h}\" fill=\"{BAR_COLOURS[i % len(BAR_COLOURS)]}\"/>"
+            f"<text x=\"{left + w + 6:.1f}\" y=\"{y + 16}\" class=\"cl\">{escape(label(value))}</text>"
+        )
+    return "".join(parts) + "</svg>"
+
+
+def _card(title: str, value: str, note: str, element_id: str) -> str:
+    return (
+        f"<div class=\"card\"><div class=\"ct\">{escape(title)}</div><div class=\"cv\" id=\"{escape(element_id)}\">"
+        f"{escape(value)}</div><div class=\"cn\">{escape(note)}</div></div>"
+    )
+
+
+def _kv(rows: list[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows) + "</table>"
+
+
+def _cpu(line: dict[str, Any]) -> str:
+    return f"{line['cpu_seconds']:,.1f}" if "cpu_seconds" in line else ""
+
+
+def _lang_name(lang: str) -> str:
+    return LANG_NAMES.get(lang, lang)
+
+
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
+def _shell(arg: str) -> str:
+    return arg if arg and all(c.isalnum() or c in "/._-:=*" for c in arg) else "'" + arg.replace("'", "'\\''") + "'"
+
+
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans KR',sans-serif;color:#1a202c;background:#f7fafc;margin:0}
+main{max-width:960px;margin:0 auto;padding:24px}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;border-bottom:2px solid #e2e8f0;padding-bottom:4px;margin-top:32px}
+.sub{color:#4a5568;margin:0 0 16px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
+.card{background:#fff;border:1px solid #e2e8f0;border-radius:8px;padding:12px 14px}
+.card .ct{color:#4a5568;font-size:13px}.card .cv{font-size:24px;font-weight:700;color:#2b6cb0}.card .cn{color:#718096;font-size:12px}
+table{border-collapse:collapse;width:100%;background:#fff;margin:10px 0}
+th,td{border:1px solid #e2e8f0;padding:5px 8px;text-align:left;vertical-align:top}th{background:#edf2f7;font-weight:600}
+td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:700}
+svg{background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin:8px 0}
+svg .ct{font-size:14px;font-weight:600;fill:#2d3748}svg .cl{font-size:13px;fill:#2d3748}
+pre{background:#1a202c;color:#e2e8f0;padding:12px;border-radius:6px;overflow-x:auto;white-space:pre-wrap}
+"""
