@@ -210,6 +210,42 @@ def tokenizer_train(
     Console().print(f"wrote {report.output}: vocab {report.vocab_size:,}, sha256 {report.sha256[:16]}")
 
 
+# --- corpus train-quality ---------------------------------------------------------------
+@app.command("train-quality")
+def train_quality(
+    data: Path = typer.Option(
+        Path(__file__).resolve().parent.parent.parent / "shared" / "data",
+        "--data",
+        envvar="CORPUS_SHARED_DATA",
+        help="the shared data folder (SOURCES.md) holding curated and web text",
+    ),
+    output: Path = typer.Option(Path("models/quality.ftz"), "--output", "-o", help="fastText model to write"),
+    lang: Optional[str] = typer.Option(None, help="train for one language (en or ko); default: joint"),
+    epoch: int = typer.Option(15, min=1),
+    dim: int = typer.Option(32, min=2),
+    holdout: float = typer.Option(0.2, min=0.05, max=0.5, help="share held back for precision/recall"),
+    seed: int = typer.Option(0),
+    quantize: bool = typer.Option(True, help="write a small quantized .ftz"),
+) -> None:
+    """Train the fastText quality classifier (curated text vs web text) and print held-back precision/recall."""
+    from filters.classifier import TrainSettings
+    from ray_jobs.quality_training import train_from_shared_data
+
+    if lang not in (None, "en", "ko"):
+        _usage(f"--lang must be en or ko, got {lang!r}")
+    if not data.is_dir():
+        _usage(f"--data {data} is not a folder; point it at the shared data (see SOURCES.md)")
+    settings = TrainSettings(epoch=epoch, dim=dim, holdout=holdout, seed=seed, quantize=quantize)
+    try:
+        _, evaluation, counts = train_from_shared_data(data, output, settings, lang)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for source, n in counts.items():
+        Console().print(f"{source}: {n:,} examples")
+    Console().print(f"held-back split at score 0.5: {evaluation}")
+    Console().print(f"wrote {output} ({output.stat().st_size:,} bytes)")
+
+
 # --- corpus submit / status / logs / stop (Ray cluster, Jobs API) ----------------------
 AddressOpt = typer.Option(
     None,
@@ -313,6 +349,96 @@ def _follow(address: Optional[str], job: str) -> None:
     if state.status != "SUCCEEDED":
         _fail(f"job {job} {state.status}: {state.message}")
     console.print(f"job {job} succeeded; output: {state.output}")
+
+
+# --- corpus report / corpus budget (cost accounting) -----------------------------------------
+PricesOpt = typer.Option(None, "--prices", help="your price sheet YAML, merged over the defaults")
+InstanceOpt = typer.Option("c7i.4xlarge", "--instance", help="instance type in the price sheet")
+MarketOpt = typer.Option("on_demand", "--market", help="on_demand or spot")
+
+
+@app.command()
+def report(
+    out: str = typer.Argument(..., help="a run's output folder or s3://bucket/prefix"),
+    prices: Optional[Path] = PricesOpt,
+    instance: str = InstanceOpt,
+    market: str = MarketOpt,
+    krw_per_usd: Optional[float] = typer.Option(None, "--krw-per-usd", help="KRW view rate"),
+    split_by: str = typer.Option("bytes", "--split-by", help="share stage costs between languages by bytes or docs"),
+) -> None:
+    """(Re)write cost.json, cost.csv and report.html of a finished run, priced with the given sheet."""
+    from corpus.config import CostConfig
+    from corpus.report import rewrite_report
+    from corpus.storage import open_storage
+
+    cost_cfg = _cost_config(CostConfig, prices, instance, market, krw_per_usd, split_by)
+    try:
+        cost = rewrite_report(open_storage(out), cost_cfg)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    langs = ", ".join(
+        f"{lang} {s['tokens']:,} tokens at {s['usd_per_million_tokens'] or 0:.6g} USD per million"
+        for lang, s in cost["per_language"].items()
+    )
+    Console().print(f"total {cost['total']['usd']:.6g} USD ({cost['total']['krw']:,.2f} KRW); {langs}")
+    Console().print(f"wrote {out.rstrip('/')}/report.html, cost.json, cost.csv")
+
+
+@app.command()
+def budget(
+    from_: str = typer.Option(..., "--from", help="a finished run's output whose cost.json is extrapolated"),
+    target: list[str] = typer.Option(..., "--target", help="LANG=TOKENS, e.g. ko=50B (repeatable)"),
+    nodes: int = typer.Option(1, "--nodes", help="nodes the wall time is spread over"),
+    instance: str = InstanceOpt,
+    market: str = MarketOpt,
+    mix: str = typer.Option("commoncrawl", "--mix", help="language shares: commoncrawl (cited) or run (the run's input)"),
+    prices: Optional[Path] = PricesOpt,
+    as_json: bool = typer.Option(False, "--json", help="print the forecast as JSON only"),
+) -> None:
+    """Forecast input pages, WARC TB, compute, wall time, storage, requests and cost for token targets."""
+    import json
+
+    from corpus.budget import BudgetError, forecast, parse_target, table_rows
+    from corpus.prices import PriceError, load_prices
+    from corpus.storage import open_storage
+
+    if market not in ("on_demand", "spot") or mix not in ("commoncrawl", "run"):
+        _usage("--market is on_demand or spot; --mix is commoncrawl or run")
+    try:
+        targets = dict(parse_target(t) for t in target)
+        sheet = load_prices(prices)
+        storage = open_storage(from_)
+        if not storage.exists("cost.json"):
+            _usage(f"{from_} has no cost.json: run `corpus report {from_}` first, or point --from at a run's output")
+        cost = json.loads(storage.read_bytes("cost.json"))
+        result = forecast(cost, targets, sheet, nodes=nodes, instance=instance, market=market, mix=mix)
+    except (BudgetError, PriceError) as exc:
+        _usage(str(exc))
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    out = Console()
+    goal = ", ".join(f"{lang} {tokens:,.0f} tokens" for lang, tokens in targets.items())
+    table = Table(title=f"budget for {goal} ({instance}, {market.replace('_', '-')}, {nodes} node(s))")
+    for col in ("quantity", "estimate", "low", "high"):
+        table.add_column(col, justify="left" if col == "quantity" else "right")
+    for row in table_rows(result):
+        table.add_row(*row)
+    out.print(table)
+    out.print("assumptions:")
+    for item in result["assumptions"]:
+        out.print(f"  - {item['text']} [{item['source']}, {item['date']}]", markup=False, highlight=False)
+    thin = [lang for lang, need in result["languages"].items() if need["files_with_language"] < 2]
+    if thin:
+        out.print(f"no range for {', '.join(thin)}: fewer than two input files hold it; budget from a run with more files")
+
+
+def _cost_config(model, prices, instance, market, krw_per_usd, split_by):
+    try:
+        return model(prices=str(prices) if prices else None, instance=instance, market=market,
+                     krw_per_usd=krw_per_usd, split_by=split_by)
+    except Exception as exc:  # pydantic names the field; any invalid option is a usage error
+        _usage(f"invalid cost option: {exc}")
 
 
 if __name__ == "__main__":

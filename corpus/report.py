@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from html import escape
 from typing import Any
 
@@ -91,11 +92,17 @@ def usd(value: float | None) -> str:
         return f"${value:,.0f}"
     if abs(value) >= 1:
         return f"${value:,.2f}"
-    return f"${value:.3g}" if value else "$0"
+    if not value:
+        return "$0"
+    return f"${value:.{2 - math.floor(math.log10(abs(value)))}f}"
 
 
 def krw(value: float | None) -> str:
-    return "n/a" if value is None else f"₩{value:,.0f}" if abs(value) >= 1 else f"₩{value:.3g}"
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1 or not value:
+        return f"₩{value:,.0f}"
+    return f"₩{value:.{2 - math.floor(math.log10(abs(value)))}f}"
 
 
 # --- writing -----------------------------------------------------------------------------
