@@ -37,3 +37,24 @@ def ray_local():
     init_ray(RayConfig(num_cpus=2, object_store_memory_mb=512, progress=False))
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def serial_run(tmp_path_factory):
+    """A real `corpus run --serial` over two WARCs (English, and English plus Korean),
+    in a child process; returns (output folder, CPU seconds the OS accounted to it)."""
+    import resource
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("serial-run") / "out"
+    inputs = [WARC / "dolma" / "sample-0000.warc.gz", WARC / "constructed" / "aeb_and_korean_feeds.warc.gz"]
+    cmd = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress", "--output", str(out)]
+    for path in inputs:
+        cmd += ["--input", str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stderr[-2000:]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out, cpu
