@@ -162,6 +162,44 @@ class DedupConfig(Section):
     enabled: bool = True
 
 
+class SelectConfig(Section):
+    """Common Crawl index selection: fetch only the records the index says are wanted.
+
+    Each WARC file with selected records becomes one work unit whose records are
+    fetched by byte-range GETs (crawlers/cc_index.py, crawlers/ranges.py).
+    """
+
+    index: list[str] = Field(
+        default_factory=list, description="columnar index Parquet or CDX (JSON lines) files or globs, local or s3://"
+    )
+    warc_prefix: str = Field("s3://commoncrawl/", description="what the index's relative warc_filename is joined to")
+    languages: list[str] = Field(["kor"], description="ISO 639-3 codes; a record is kept if content_languages has one")
+    primary_language_only: bool = Field(False, description="match only the first (dominant) language of a record")
+    tlds: list[str] = Field(default_factory=list, description="url_host_tld values, e.g. ['kr']; empty = any")
+    hosts: list[str] = Field(
+        default_factory=list, description="host names; '.example.com' also matches its subdomains; empty = any"
+    )
+    mime_types: list[str] = Field(["text/html", "application/xhtml+xml"], description="content_mime_detected; empty = any")
+    fetch_status: list[int] = Field([200], description="HTTP status of the capture; empty = any")
+    max_gap_bytes: int = Field(16 * 1024, ge=0, description="records closer than this share one GET")
+    max_span_bytes: int = Field(16 * 1024 * 1024, gt=0, description="most bytes one coalesced GET asks for")
+    concurrency: int = Field(8, gt=0, description="range GETs in flight per work unit")
+
+    @field_validator("index", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class ScreenConfig(Section):
+    """A cheap language guess on tag-stripped HTML that skips extraction of pages
+    the run would drop anyway (crawlers/screen.py)."""
+
+    enabled: bool = Field(False, description="drop pages as screened_language before trafilatura")
+    min_score: float = Field(0.05, ge=0.0, le=1.0, description="keep a page if a wanted language scores this much")
+    max_chars: int = Field(3000, gt=0, description="characters of stripped text shown to the model")
+
+
 class ShardConfig(Section):
     """How final shards are cut: by UTF-8 text bytes (or tokens), deterministic names."""
 
@@ -300,7 +338,9 @@ class RunConfig(Section):
 
     input: list[str] = Field(default_factory=list, description="WARC paths or globs, local or s3://")
     output: str = Field("", description="local folder or s3://bucket/prefix")
+    select: SelectConfig = SelectConfig()
     read: ReadConfig = ReadConfig()
+    screen: ScreenConfig = ScreenConfig()
     extract: ExtractConfig = ExtractConfig()
     langid: LangIdConfig = LangIdConfig()
     quality: QualityConfig = QualityConfig()

@@ -1,0 +1,137 @@
+"""WARC files a crawl partition writes: request and response records, gzip per record, rotated by size.
+
+Names are deterministic, `{prefix}-{partition:05d}-{sequence:05d}.warc.gz`, so a
+rerun or a resumed crawl continues the same series. Each file opens with a
+warcinfo record. Opening a partition repairs a file cut short by a kill (the
+torn last record is cut off) and reports which URLs are already archived, which
+is what lets a resumed crawl refetch nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from crawlers.fetch import Exchange
+
+log = logging.getLogger(__name__)
+
+
+class PartitionWarcWriter:
+    """Appends exchanges to the WARC series of one host partition."""
+
+    def __init__(self, out_dir: Path, prefix: str, partition: int, max_bytes: int, software: str) -> None:
+        self.out_dir, self.prefix, self.partition = Path(out_dir), prefix, partition
+        self.max_bytes, self.software = max_bytes, software
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.archived: set[str] = set()
+        self.repaired_bytes = 0
+        existing = self.files()
+        for path in existing:
+            self._scan(path, repair=path == existing[-1])
+        self._sequence = _sequence_of(existing[-1]) if existing else 0
+        if existing and existing[-1].stat().st_size >= max_bytes:
+            self._sequence += 1
+        self._handle = None
+        self._writer: WARCWriter | None = None
+
+    def files(self) -> list[Path]:
+        """This partition's WARC files, in sequence order."""
+        pattern = re.compile(rf"^{re.escape(self.prefix)}-{self.partition:05d}-(\d{{5,}})\.warc\.gz$")
+        return sorted((p for p in self.out_dir.iterdir() if pattern.match(p.name)), key=_sequence_of)
+
+    def write(self, exchange: Exchange) -> None:
+        """Archive one exchange as a response record and its request record; flushed on return."""
+        writer = self._open()
+        date = datetime.fromtimestamp(exchange.fetched_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        warc_headers = {"WARC-Date": date}
+        if exchange.peer:
+            warc_headers["WARC-IP-Address"] = exchange.peer
+        response = writer.create_warc_record(
+            exchange.url,
+            "response",
+            payload=io.BytesIO(exchange.body),
+            http_headers=StatusAndHeaders(
+                f"{exchange.status} {exchange.reason}".strip(), exchange.response_headers, protocol="HTTP/1.1"
+            ),
+            warc_headers_dict=dict(warc_headers),
+        )
+        request = writer.create_warc_record(
+            exchange.url,
+            "request",
+            payload=io.BytesIO(b""),
+            http_headers=StatusAndHeaders(
+                f"GET {_request_target(exchange.url)} HTTP/1.1", exchange.request_headers, is_http_request=True
+            ),
+            warc_headers_dict={**warc_headers, "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")},
+        )
+        writer.write_record(request)
+        writer.write_record(response)
+        self._handle.flush()
+        self.archived.add(exchange.url)
+        if self._handle.tell() >= self.max_bytes:
+            self._close_file()
+            self._sequence += 1
+
+    def close(self) -> None:
+        self._close_file()
+
+    @property
+    def current_path(self) -> Path:
+        return self.out_dir / f"{self.prefix}-{self.partition:05d}-{self._sequence:05d}.warc.gz"
+
+    def _open(self) -> WARCWriter:
+        if self._writer is None:
+            path = self.current_path
+            fresh = not path.exists() or path.stat().st_size == 0
+            self._handle = open(path, "ab")
+            self._writer = WARCWriter(self._handle, gzip=True, warc_version="1.1")
+            if fresh:
+                info = {"software": self.software, "format": "WARC File Format 1.1", "partition": str(self.partition)}
+                self._writer.write_record(self._writer.create_warcinfo_record(path.name, info))
+        return self._writer
+
+    def _close_file(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self._handle, self._writer = None, None
+
+    def _scan(self, path: Path, repair: bool) -> None:
+        """Collect archived response URLs; cut a torn tail off the last file."""
+        good_end = 0
+        with open(path, "rb") as handle:
+            iterator = ArchiveIterator(handle, check_digests=False)
+            try:
+                for record in iterator:
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    iterator.read_to_end(record)
+                    if record.rec_type == "response" and url:
+                        self.archived.add(url)
+                    good_end = iterator.get_record_offset() + iterator.get_record_length()
+            except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError) as exc:
+                log.warning("%s: torn after byte %d (%s)", path, good_end, type(exc).__name__)
+        size = path.stat().st_size
+        if repair and good_end < size:
+            with open(path, "r+b") as handle:
+                handle.truncate(good_end)
+            self.repaired_bytes = size - good_end
+            log.warning("%s: cut %d bytes of an unfinished record", path, self.repaired_bytes)
+
+
+def _sequence_of(path: Path) -> int:
+    return int(path.name.rsplit("-", 1)[1].split(".", 1)[0])
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
