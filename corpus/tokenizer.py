@@ -140,15 +140,15 @@ def _sample_plan(run_uri: str, cfg: TokenizerTrainConfig) -> dict[str, _LangPlan
 
     Ids are taken in seeded-hash order until the language's share of
     `sample_chars` is filled. The language best filled relative to its weight
-    sets the mix; the others are repeated (up to `max_upsample`) towards their
-    weight, so repetition balances languages without inflating frequencies.
+    sets the mix; the others are repeated (up to `max_upsample`, never past
+    their share) towards their weight, so repetition balances languages.
     """
     from corpus.shards import iter_documents
 
     total = sum(cfg.weights.values())
+    quotas = {lang: int(cfg.sample_chars * weight / total) for lang, weight in cfg.weights.items()}
     chosen: dict[str, tuple[set[str], int]] = {}
-    for lang, weight in sorted(cfg.weights.items()):
-        quota = int(cfg.sample_chars * weight / total)
+    for lang, quota in sorted(quotas.items()):
         docs = sorted(
             (_seeded_hash(cfg.seed, d["id"]), d["id"], min(d["n_chars"] or 0, MAX_DOC_CHARS))
             for d in iter_documents(run_uri, lang=lang, columns=["id", "n_chars"])
@@ -165,7 +165,8 @@ def _sample_plan(run_uri: str, cfg: TokenizerTrainConfig) -> dict[str, _LangPlan
     scale = max(chars / cfg.weights[lang] for lang, (_, chars) in chosen.items())
     plan: dict[str, _LangPlan] = {}
     for lang, (ids, chars) in chosen.items():
-        repeats = min(cfg.max_upsample, max(1, round(scale * cfg.weights[lang] / chars))) if chars else 1
+        wanted = min(scale * cfg.weights[lang], quotas[lang])
+        repeats = min(cfg.max_upsample, max(1, round(wanted / chars))) if chars else 1
         plan[lang] = _LangPlan(ids, chars * repeats, repeats)
     return plan
 

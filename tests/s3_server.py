@@ -7,6 +7,7 @@ tests/conftest.py.
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
 
@@ -18,6 +19,7 @@ def s3_endpoint():
     """Start the server once per session; point the standard AWS settings at it."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

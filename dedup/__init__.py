@@ -1,0 +1,1 @@
+"""Exact and MinHash near-duplicate detection: plain functions over Arrow tables."""

@@ -1,0 +1,19 @@
+"""The text form both dedup passes compare: what a reader would call "the same text"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str | None) -> str:
+    """NFKC, lower case, runs of whitespace as one space, no leading/trailing space.
+
+    Full-width and compatibility forms fold to their plain letters (common in
+    Korean and CJK pages), so copies that differ only in rendering compare equal.
+    """
+    if not text:
+        return ""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()

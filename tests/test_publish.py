@@ -1,0 +1,111 @@
+"""Atomic publish: manifest last and create-only, on S3 and on local disk."""
+
+import json
+import time
+
+import pytest
+
+from corpus.config import load_config
+from corpus.manifest import MANIFEST, manifest_bytes
+from corpus.publish import PublishRefused, publish_manifest, read_manifest
+from corpus.s3 import S3Storage, parse_s3_uri, s3_client
+from corpus.storage import open_storage
+from ray_jobs.finalize import finalize
+from ray_jobs.pipeline import RunFailed, plan_units
+from ray_jobs.unit import UnitModels, process_unit
+from tests.conftest import DEMO_WARC
+from tests.runs import FILTERS_OFF, run_serial
+
+
+@pytest.fixture(params=["local", "s3"])
+def output(request, tmp_path):
+    if request.param == "local":
+        return str(tmp_path / "out")
+    return request.getfixturevalue("s3_bucket") + "/runs/demo"
+
+
+def objects(uri: str) -> dict[str, tuple]:
+    """Every object under `uri` with what would change if it were rewritten."""
+    store = open_storage(uri)
+    if isinstance(store, S3Storage):
+        pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=store.bucket, Prefix=store.prefix)
+        return {o["Key"]: (o["ETag"], o["LastModified"]) for p in pages for o in p.get("Contents", [])}
+    return {p: (store.read_bytes(p), store.path(p).stat().st_mtime_ns) for p in store.list()}
+
+
+class DroppedConnection(S3Storage):
+    """Real S3, except the connection drops while the Korean shard goes up."""
+
+    def upload_file(self, rel, local_path):
+        if rel.startswith("shards/lang=ko/"):
+            raise ConnectionError("connection reset by peer")
+        super().upload_file(rel, local_path)
+
+
+def test_interrupted_upload_leaves_no_manifest_and_a_rerun_completes(s3_bucket):
+    uri = f"{s3_bucket}/runs/cut"
+    cfg = load_config(None, {"input": [str(DEMO_WARC)], "output": uri, "ray.progress": False, **FILTERS_OFF})
+    units = plan_units(cfg)
+    models = UnitModels(cfg)
+    for unit in units:
+        process_unit(unit, models, open_storage(uri))
+    with pytest.raises(ConnectionError):
+        finalize(cfg, units, DroppedConnection(uri))
+    store = open_storage(uri)
+    assert store.exists("shards/lang=en/part-00000.parquet"), "the cut came after some shards were up"
+    assert not store.exists(MANIFEST)
+    with pytest.raises(FileNotFoundError, match="not complete"):
+        read_manifest(store)
+
+    result = run_serial(uri)
+    manifest = read_manifest(store)
+    assert manifest == result.manifest and {s["lang"] for s in manifest["shards"]} == {"en", "ko"}
+    assert all(store.exists(s["path"]) for s in manifest["shards"])
+
+
+def test_rerunning_a_complete_run_changes_nothing(output):
+    first = run_serial(output)
+    before = objects(output)
+    time.sleep(1.1)  # S3 LastModified has one-second resolution
+    again = run_serial(output)
+    assert again.manifest == first.manifest
+    assert objects(output) == before
+
+
+def test_a_different_run_is_refused_and_the_published_run_stays(output):
+    run_serial(output)
+    before = objects(output)
+    with pytest.raises(RunFailed, match="already holds the complete run"):
+        run_serial(output, **{"shards.row_group_rows": 100})
+    assert objects(output) == before
+
+
+def test_the_loser_of_a_publish_race_is_refused_by_the_store(output):
+    """Both writers passed the up-front check; only the create-only write decides."""
+    store = open_storage(output)
+    ours = {"format": 1, "run_id": "run-a", "shards": []}
+    theirs = {"format": 1, "run_id": "run-b", "shards": []}
+    assert publish_manifest(store, ours) is True
+    with pytest.raises(PublishRefused, match="run-a"):
+        publish_manifest(store, theirs)
+    assert store.read_bytes(MANIFEST) == manifest_bytes(ours)
+    assert publish_manifest(store, ours) is False
+
+
+def test_a_manifest_listing_a_missing_shard_is_not_published(output):
+    store = open_storage(output)
+    manifest = {"format": 1, "run_id": "run-a", "shards": [{"path": "shards/lang=ko/part-00000.parquet"}]}
+    with pytest.raises(FileNotFoundError, match="part-00000"):
+        publish_manifest(store, manifest)
+    assert not store.exists(MANIFEST)
+
+
+def test_manifest_names_the_tokenizer_and_token_totals(s3_bucket):
+    result = run_serial(f"{s3_bucket}/runs/tok")
+    bucket, _ = parse_s3_uri(s3_bucket)
+    raw = s3_client().get_object(Bucket=bucket, Key="runs/tok/manifest.json")["Body"].read()
+    manifest = json.loads(raw)
+    assert manifest == result.manifest
+    assert manifest["tokenizer"]["name"] == "models/tokenizer.json" and len(manifest["tokenizer"]["sha256"]) == 64
+    for lang, totals in manifest["languages"].items():
+        assert totals["tokens"] == sum(s["tokens"] for s in manifest["shards"] if s["lang"] == lang) > 0
