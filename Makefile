@@ -8,7 +8,7 @@ LID := models/lid.176.ftz
 DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
 
-.PHONY: setup demo test bench clean
+.PHONY: setup browser demo test bench clean
 
 setup: $(STAMP) $(LID)
 
@@ -30,7 +30,11 @@ demo: setup
 	$(VENV)/bin/corpus run --input $(DEMO_WARC) --output $(DEMO_OUT)
 	@echo "Output: $(DEMO_OUT) (shards/, stats.json, cost.json, report.html, manifest.json)"
 
-test: setup
+# The report test renders report.html in Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: setup browser
 	$(VENV)/bin/pytest -q
 
 bench: setup
