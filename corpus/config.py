@@ -158,8 +158,37 @@ class PIIConfig(Section):
     phone_region: str = Field("KR", description="region for phone numbers written without a country code")
 
 
+class ShingleConfig(Section):
+    """What MinHash compares for one language: n-grams of words, characters or Kiwi morphemes."""
+
+    kind: Literal["word", "char", "morpheme"] = "word"
+    size: int = Field(5, ge=1, le=32, description="n of the n-grams")
+
+
 class DedupConfig(Section):
+    """Exact and MinHash near-duplicate removal over the whole corpus (README: Deduplication)."""
+
     enabled: bool = True
+    exact: bool = Field(True, description="drop copies of the same normalised text (NFKC, case, whitespace)")
+    near: bool = Field(True, description="drop MinHash-LSH near-duplicates")
+    threshold: float = Field(0.8, gt=0.0, lt=1.0, description="Jaccard similarity the LSH bands are tuned for")
+    num_perm: int = Field(128, ge=2, le=1024, description="MinHash permutations")
+    seed: int = Field(1, ge=0, description="MinHash seed (datasketch's default is 1)")
+    scheme: Literal["affine32", "legacy"] = Field(
+        "affine32", description="datasketch permutation scheme: affine32 (>= 2.0 default) or legacy (< 2.0)"
+    )
+    shingles: dict[str, ShingleConfig] = Field(
+        default_factory=lambda: {"en": ShingleConfig(kind="word", size=5), "ko": ShingleConfig(kind="char", size=5)},
+        description="shingles per language; other languages use `default_shingles`",
+    )
+    default_shingles: ShingleConfig = ShingleConfig(kind="word", size=5)
+    verify: bool = Field(False, description="keep only candidate pairs whose estimated Jaccard reaches threshold")
+    index: str | None = Field(None, description="signature index (folder or s3://) to dedup against and append to")
+    executor: Literal["auto", "local", "ray"] = Field("auto", description="auto: Ray when it is running")
+    partitions: int | None = Field(None, gt=0, description="shuffle partitions; default grows with the corpus")
+
+    def shingle(self, lang: str | None) -> ShingleConfig:
+        return self.shingles.get(lang or "", self.default_shingles)
 
 
 class SelectConfig(Section):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -29,8 +30,11 @@ from corpus.storage import Storage, open_input
 from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import extract_main_text, make_extractor
+from crawlers.ranges import iter_ranged_records
 from crawlers.warc import WarcRecord, iter_records
 from filters.langid import LanguageIdentifier
+from filters.pii import build_redactor
+from filters.quality import QualityFilter
 
 WORK = "_work"
 SAMPLES_PER_REASON = 3
@@ -40,12 +44,16 @@ SAMPLES_PER_REASON = 3
 class WorkUnit:
     uri: str
     unit_id: str
+    # (offset, length) of the only records to read, fetched by range GETs (Common
+    # Crawl index selection); empty: the whole file.
+    ranges: tuple[tuple[int, int], ...] = ()
 
     @classmethod
-    def for_input(cls, uri: str) -> "WorkUnit":
-        """Deterministic, readable id: file name plus a hash of the full URI."""
+    def for_input(cls, uri: str, ranges: tuple[tuple[int, int], ...] = ()) -> "WorkUnit":
+        """Deterministic, readable id: file name plus a hash of the full URI (and ranges)."""
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", uri.rstrip("/").rsplit("/", 1)[-1])[:60]
-        return cls(uri=uri, unit_id=f"{name}-{hashlib.sha256(uri.encode()).hexdigest()[:10]}")
+        key = uri + (json.dumps(ranges) if ranges else "")
+        return cls(uri=uri, unit_id=f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}", ranges=tuple(ranges))
 
     @property
     def ledger_path(self) -> str:
@@ -81,6 +89,10 @@ class UnitModels:
         self.langid = LanguageIdentifier(cfg.langid)
         # Stages after language ID, in order; each loads its model here, once.
         self.doc_stages: list[DocStage] = []
+        if cfg.quality.enabled:
+            self.doc_stages.append(QualityFilter(cfg.quality))
+        if cfg.pii.enabled:
+            self.doc_stages.append(build_redactor(cfg.pii, os.environ))
         # Token counting stays last: it counts only what every other stage kept.
         self.doc_stages.append(TokenCounter(cfg.tokenizer))
 
@@ -99,9 +111,14 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
         dropped_local = Path(tmp) / "dropped.parquet"
         staged = _PartWriter(staged_local)
         dropped = _PartWriter(dropped_local, DROPPED_SCHEMA)
-        records = iter_records(
-            unit.uri, stats, open_input, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
-        )
+        if unit.ranges:
+            records = iter_ranged_records(
+                unit.uri, unit.ranges, stats, cfg.select, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
+            )
+        else:
+            records = iter_records(
+                unit.uri, stats, open_input, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
+            )
         for batch in _metered_batches(records, cfg.read.records_per_batch, stats):
             kept, gone = run_stages(batch, models, stats)
             staged.write(kept)

@@ -1,0 +1,125 @@
+"""Gopher quality and repetition rules (Rae et al. 2021, appendix A), as figures per document.
+
+Each `*_figures` function measures one document; each `*_checks` function turns a
+language's thresholds into (reason, column, bound, value) checks that
+`filters/quality.py` applies to the whole batch. A check whose value is None is off.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from filters.text_stats import Doc, LETTER, share
+
+BULLETS = ("•", "-", "*", "·", "●", "▶", "►", "■", "□", "◆", "◇", "▪", "‣", "○", "◦", "➤", "✓", "✔", "※", "→", "▷")
+ELLIPSES = ("...", "…")
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+
+
+def quality_figures(doc: Doc, stop_words: int) -> dict[str, float]:
+    """Word count and length, symbol and bullet/ellipsis line ratios, stop words, alphabetic words.
+
+    `stop_words` is counted by the caller: English from spaCy's list over words,
+    Korean over Kiwi morphemes (spaCy's Korean list holds stems, not eojeol).
+    """
+    n_words = len(doc.words)
+    n_lines = len(doc.lines)
+    symbols = doc.text.count("#") + sum(doc.text.count(e) for e in ELLIPSES)
+    return {
+        "q_word_count": n_words,
+        "q_mean_word_len": share(sum(len(w) for w in doc.words), n_words),
+        "q_symbol_word_ratio": share(symbols, n_words),
+        "q_bullet_line_frac": share(sum(line.startswith(BULLETS) for line in doc.lines), n_lines),
+        "q_ellipsis_line_frac": share(sum(line.endswith(ELLIPSES) for line in doc.lines), n_lines),
+        "q_stop_words": stop_words,
+        "q_alpha_word_frac": share(sum(bool(LETTER.search(w)) for w in doc.words), n_words),
+    }
+
+
+def quality_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
+    return [
+        ("gopher_quality:word_count", "q_word_count", "min", th.min_words),
+        ("gopher_quality:word_count", "q_word_count", "max", th.max_words),
+        ("gopher_quality:mean_word_len", "q_mean_word_len", "min", th.min_mean_word_len),
+        ("gopher_quality:mean_word_len", "q_mean_word_len", "max", th.max_mean_word_len),
+        ("gopher_quality:symbol_ratio", "q_symbol_word_ratio", "max", th.max_symbol_word_ratio),
+        ("gopher_quality:bullet_lines", "q_bullet_line_frac", "max", th.max_bullet_line_frac),
+        ("gopher_quality:ellipsis_lines", "q_ellipsis_line_frac", "max", th.max_ellipsis_line_frac),
+        ("gopher_quality:stop_words", "q_stop_words", "min", th.min_stop_words),
+        ("gopher_quality:alpha_words", "q_alpha_word_frac", "min", th.min_alpha_word_frac),
+    ]
+
+
+def repetition_figures(doc: Doc) -> dict[str, float]:
+    """Duplicate lines/paragraphs (share of items and of characters), top and duplicated n-grams.
+
+    N-gram fractions are characters of words in the top n-gram's occurrences, or in
+    repeated n-gram occurrences, over characters of all words.
+    """
+    figures: dict[str, float] = {}
+    n_chars = len(doc.text)
+    for kind, items in (("line", doc.lines), ("para", doc.paragraphs)):
+        dup_items, dup_chars = _duplicates(items)
+        figures[f"q_dup_{kind}_frac"] = share(dup_items, len(items))
+        figures[f"q_dup_{kind}_char_frac"] = share(dup_chars, n_chars)
+    lengths = [len(w) for w in doc.words]
+    word_chars = sum(lengths)
+    for n in TOP_NGRAMS:
+        figures[f"q_top_{n}gram_char_frac"] = share(_top_ngram_chars(doc.words, n), word_chars)
+    for n in DUP_NGRAMS:
+        figures[f"q_dup_{n}gram_char_frac"] = share(_dup_ngram_chars(doc.words, lengths, n), word_chars)
+    return figures
+
+
+def repetition_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
+    checks = [
+        ("gopher_repetition:dup_lines", "q_dup_line_frac", "max", th.max_dup_line_frac),
+        ("gopher_repetition:dup_paragraphs", "q_dup_para_frac", "max", th.max_dup_para_frac),
+        ("gopher_repetition:dup_line_chars", "q_dup_line_char_frac", "max", th.max_dup_line_char_frac),
+        ("gopher_repetition:dup_paragraph_chars", "q_dup_para_char_frac", "max", th.max_dup_para_char_frac),
+    ]
+    for n in TOP_NGRAMS:
+        value = th.max_top_ngram_char_frac.get(n)
+        checks.append((f"gopher_repetition:top_{n}gram", f"q_top_{n}gram_char_frac", "max", value))
+    for n in DUP_NGRAMS:
+        value = th.max_dup_ngram_char_frac.get(n)
+        checks.append((f"gopher_repetition:dup_{n}gram", f"q_dup_{n}gram_char_frac", "max", value))
+    return checks
+
+
+def _duplicates(items: list[str]) -> tuple[int, int]:
+    """Items seen before in the same document, and their characters."""
+    seen: set[str] = set()
+    count = chars = 0
+    for item in items:
+        if item in seen:
+            count += 1
+            chars += len(item)
+        else:
+            seen.add(item)
+    return count, chars
+
+
+def _top_ngram_chars(words: list[str], n: int) -> int:
+    if len(words) < n:
+        return 0
+    counts = Counter(zip(*(words[i:] for i in range(n))))
+    gram, count = counts.most_common(1)[0]
+    return sum(len(w) for w in gram) * count if count > 1 else 0
+
+
+def _dup_ngram_chars(words: list[str], lengths: list[int], n: int) -> int:
+    """Characters of words in repeated occurrences of n-grams (first occurrences not counted, no overlaps)."""
+    seen: set[tuple[str, ...]] = set()
+    chars = i = 0
+    while i <= len(words) - n:
+        gram = tuple(words[i : i + n])
+        if gram in seen:
+            chars += sum(lengths[i : i + n])
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return chars

@@ -1,0 +1,49 @@
+"""Korean-specific figures: Hangul share, bare-jamo share, stop words over Kiwi morphemes.
+
+spaCy's Korean stop words are morphemes (`있`, `하`, `것`, `그리고`), which an
+eojeol like `있었다` only contains, so they are counted over Kiwi's
+morphological analysis of the document's first characters: enough to tell
+prose from a menu, at a bounded cost per document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.lang.ko.stop_words import STOP_WORDS as KO_STOP_WORDS
+
+from filters.text_stats import HANGUL_JAMO, HANGUL_SYLLABLE, LETTER, Doc, share
+
+
+class KoreanStopWords:
+    """Kiwi loaded once per worker; counts spaCy's Korean stop words among morphemes."""
+
+    def __init__(self, max_chars: int) -> None:
+        from kiwipiepy import Kiwi
+
+        self.kiwi = Kiwi(num_workers=1)
+        self.max_chars = max_chars
+
+    def count(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        heads = [t[: self.max_chars] for t in texts]
+        return [sum(tok.form in KO_STOP_WORDS for tok in tokens) for tokens in self.kiwi.tokenize(heads)]
+
+
+def figures(doc: Doc) -> dict[str, float]:
+    """Hangul syllables and jamo over all letters; bare jamo (ㅋㅋ, ㅠㅠ) over all Hangul."""
+    letters = len(LETTER.findall(doc.text))
+    syllables = len(HANGUL_SYLLABLE.findall(doc.text))
+    jamo = len(HANGUL_JAMO.findall(doc.text))
+    return {
+        "q_hangul_share": share(syllables + jamo, letters),
+        "q_jamo_share": share(jamo, syllables + jamo),
+    }
+
+
+def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
+    return [
+        ("korean:hangul_share", "q_hangul_share", "min", th.min_hangul_share),
+        ("korean:jamo_share", "q_jamo_share", "max", th.max_jamo_share),
+    ]
