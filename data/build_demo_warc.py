@@ -2,9 +2,10 @@
 
 Only sources whose licence allows redistribution go in (see ATTRIBUTION.md):
 NSMC movie reviews (CC0) grouped into per-movie review pages, KLUE NLI premise
-sentences (CC BY-SA 4.0) grouped into news-style articles, English Wikipedia
-and V8 blog pages (CC BY-SA / CC BY) from Mozilla Readability's test set, and
-the Common Crawl whirlwind record of an Aragonese Wikipedia page.
+sentences (CC BY-SA 4.0) grouped into news-style articles, English pages under
+CC BY-SA / CC BY (Wikipedia, Fandom, ebb.org, Mozilla and V8 blogs) and a
+lorem-ipsum placeholder page from Mozilla Readability's test set, and the
+Common Crawl whirlwind record of an Aragonese Wikipedia page.
 
 The output is byte-for-byte reproducible: fixed dates, record ids derived from
 URLs, records in a fixed order. It also carries the realities a pipeline must
@@ -38,6 +39,10 @@ ENGLISH_PAGES = {
     "wikipedia": "https://en.wikipedia.org/wiki/Mozilla",
     "wikipedia-3": "https://en.wikipedia.org/wiki/Hermitian_matrix",
     "v8-blog": "https://v8.dev/blog/emscripten-standalone-wasm",
+    "ebb-org": "http://ebb.org/bkuhn/blog/2019/10/15/fsf-rms.html",
+    "wikia": "https://starwars.fandom.com/wiki/Star_Wars_anniversary",
+    "firefox-nightly-blog": "https://blog.nightly.mozilla.org/2018/12/20/these-weeks-in-firefox-issue-50/",
+    "dev418": "https://lorem.demo.example/placeholder",
 }
 KLUE_NEWS_SOURCES = ("wikinews", "wikitree", "policy", "wikipedia")
 SENTENCES_PER_ARTICLE = 10
