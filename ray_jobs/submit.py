@@ -1,0 +1,225 @@
+"""`corpus submit`, `status`, `logs`, `stop`: runs on a Ray cluster through the Jobs API.
+
+A submitted run is `corpus run` executed as the job's entrypoint on the cluster,
+with the project (its packages and `models/`, including the git-ignored
+`lid.176.ftz`) carried in the job's runtime_env. Its submission id is derived
+from the config, so submitting the same run twice reports the job that already
+exists instead of starting a second one; after a failed or stopped attempt the
+same command starts the next attempt (`corpus-<hash>-2`, ...), which resumes
+from the ledger and skips finished units.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from corpus.config import REPO_ROOT, RunConfig
+
+JOB_PREFIX = "corpus-"
+JOB_CONFIG = "corpus-job.json"
+# What a worker needs to import and run every stage; nothing else is uploaded.
+PROJECT_DIRS = ("corpus", "crawlers", "filters", "dedup", "ray_jobs", "models")
+TOKEN_ENV = "RAY_AUTH_TOKEN"
+TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
+TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED"}
+
+
+class ClusterError(RuntimeError):
+    """The cluster could not be reached or refused a request; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    job_id: str
+    status: str
+    new: bool  # False: this run was already submitted and `job_id` is that job
+
+
+@dataclass(frozen=True)
+class JobState:
+    job_id: str
+    status: str
+    message: str
+    output: str
+    start_time: int | None
+    end_time: int | None
+
+
+def submit(cfg: RunConfig, address: str | None) -> Submission:
+    """Submit `cfg` as a job, unless the same run is already running or finished."""
+    cfg = for_cluster(cfg)
+    client = connect(address)
+    base = submission_id(cfg)
+    attempts = _attempts(client, base)
+    for job in reversed(attempts):
+        if job.status not in {"FAILED", "STOPPED"}:
+            return Submission(job.job_id, job.status, new=False)
+    job_id = base if not attempts else f"{base}-{len(attempts) + 1}"
+    with tempfile.TemporaryDirectory(prefix="corpus-job-") as tmp:
+        env = runtime_env(cfg, package_project(cfg, Path(tmp) / "project"))
+        try:
+            client.submit_job(
+                entrypoint=f"python -m corpus.cli run {JOB_CONFIG} --no-progress --verbose",
+                submission_id=job_id,
+                runtime_env=env,
+                metadata={"corpus_run": base, "output": cfg.output},
+                entrypoint_num_cpus=cfg.ray.entrypoint_num_cpus or None,
+                entrypoint_memory=cfg.ray.entrypoint_memory_mb * 1024 * 1024 or None,
+                entrypoint_resources=cfg.ray.entrypoint_resources or None,
+            )
+        except RuntimeError as exc:
+            if "already exists" in str(exc):  # a concurrent submit of the same run won the race
+                return Submission(job_id, job_status(address, job_id).status, new=False)
+            raise ClusterError(f"the cluster refused the job: {exc}") from None
+    return Submission(job_id, "PENDING", new=True)
+
+
+def for_cluster(cfg: RunConfig) -> RunConfig:
+    """The config as the job runs it: local paths made absolute, Ray joined, no progress bars.
+
+    Local paths must name the same files on every node (a shared filesystem);
+    otherwise use s3:// for input and output.
+    """
+    cfg = cfg.model_copy(deep=True)
+    cfg.input = [_absolute(uri) for uri in cfg.input]
+    cfg.output = _absolute(cfg.output)
+    cfg.ray.address = "auto"
+    cfg.ray.progress = False
+    return cfg
+
+
+def submission_id(cfg: RunConfig) -> str:
+    """Same config, inputs and output give the same id (where Ray runs does not count)."""
+    return f"{JOB_PREFIX}{cfg.sha256()[:16]}"
+
+
+def connect(address: str | None) -> Any:
+    """A Jobs API client for `address` (or $RAY_ADDRESS), with a bearer token if one is set."""
+    from ray.job_submission import JobSubmissionClient
+
+    try:
+        return JobSubmissionClient(address, headers=auth_headers())
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or os.environ.get("RAY_ADDRESS") or "(no --address and no RAY_ADDRESS)"
+        raise ClusterError(f"cannot reach the Ray dashboard at {where}: {exc}") from None
+
+
+def auth_headers() -> dict[str, str]:
+    """Ray token authentication: the token from $RAY_AUTH_TOKEN or the file in $RAY_AUTH_TOKEN_PATH."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token and os.environ.get(TOKEN_PATH_ENV):
+        token = Path(os.environ[TOKEN_PATH_ENV]).expanduser().read_text().strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def package_project(cfg: RunConfig, dest: Path) -> Path:
+    """Copy what workers import, the models and the job's config into `dest` (the working_dir)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+    for name in PROJECT_DIRS:
+        if (REPO_ROOT / name).is_dir():
+            shutil.copytree(REPO_ROOT / name, dest / name, ignore=ignore)
+    (dest / JOB_CONFIG).write_text(cfg.model_dump_json(indent=1), encoding="utf-8")
+    return dest
+
+
+def runtime_env(cfg: RunConfig, working_dir: Path) -> dict[str, Any]:
+    """working_dir with the project; pip requirements when the cluster lacks them; chosen env vars."""
+    env: dict[str, Any] = {"working_dir": str(working_dir)}
+    pip = list(cfg.ray.pip)
+    if cfg.ray.install_dependencies:
+        pip = project_dependencies() + pip
+    if pip:
+        env["pip"] = pip
+    forwarded = {name: os.environ[name] for name in cfg.ray.forward_env if os.environ.get(name)}
+    if forwarded:
+        env["env_vars"] = forwarded
+    return env
+
+
+def project_dependencies() -> list[str]:
+    """The runtime requirements declared in pyproject.toml."""
+    with open(REPO_ROOT / "pyproject.toml", "rb") as handle:
+        return list(tomllib.load(handle)["project"]["dependencies"])
+
+
+def job_status(address: str | None, job_id: str) -> JobState:
+    client = connect(address)
+    try:
+        return _state(client.get_job_info(job_id))
+    except RuntimeError as exc:
+        raise ClusterError(f"no job {job_id!r} on this cluster ({exc})") from None
+
+
+def list_runs(address: str | None) -> list[JobState]:
+    """Every corpus job the cluster remembers, oldest first."""
+    jobs = [_state(j) for j in connect(address).list_jobs() if (j.submission_id or "").startswith(JOB_PREFIX)]
+    return sorted(jobs, key=lambda j: (j.start_time or 0, j.job_id))
+
+
+def job_logs(address: str | None, job_id: str) -> str:
+    try:
+        return connect(address).get_job_logs(job_id)
+    except RuntimeError as exc:
+        raise ClusterError(f"no logs for job {job_id!r} ({exc})") from None
+
+
+def follow_logs(address: str | None, job_id: str, write: Callable[[str], None]) -> JobState:
+    """Stream the job's log until it ends; return its final state."""
+    client = connect(address)
+
+    async def tail() -> None:
+        async for chunk in client.tail_job_logs(job_id):
+            write(chunk)
+
+    asyncio.run(tail())
+    state = job_status(address, job_id)
+    while state.status not in TERMINAL:  # the log stream closes a moment before the status settles
+        time.sleep(0.5)
+        state = job_status(address, job_id)
+    return state
+
+
+def stop(address: str | None, job_id: str) -> bool:
+    """Ask the job to stop; False when it had already ended. Finished units are kept."""
+    try:
+        return connect(address).stop_job(job_id)
+    except RuntimeError as exc:
+        raise ClusterError(f"cannot stop job {job_id!r} ({exc})") from None
+
+
+def _attempts(client: Any, base: str) -> list[JobState]:
+    jobs = [_state(j) for j in client.list_jobs() if j.submission_id and _attempt(j.submission_id, base)]
+    return sorted(jobs, key=lambda j: _attempt(j.job_id, base))
+
+
+def _attempt(job_id: str, base: str) -> int:
+    """1 for `base`, n for `base-n`, 0 for another run's job."""
+    if job_id == base:
+        return 1
+    head, _, n = job_id.rpartition("-")
+    return int(n) if head == base and n.isdigit() else 0
+
+
+def _state(info: Any) -> JobState:
+    return JobState(
+        job_id=info.submission_id or info.job_id,
+        status=str(getattr(info.status, "value", info.status)),
+        message=info.message or "",
+        output=(info.metadata or {}).get("output", ""),
+        start_time=info.start_time,
+        end_time=info.end_time,
+    )
+
+
+def _absolute(uri: str) -> str:
+    if not uri or "://" in uri:
+        return uri
+    return os.path.abspath(os.path.expanduser(uri))

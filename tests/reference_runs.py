@@ -1,0 +1,39 @@
+"""Uninterrupted reference outputs for the resume and cluster tests.
+
+A run's manifest names its run id and config hash, and both include the output
+location, so an interrupted run can only be byte-compared with a reference
+published at the same location. `reference_at` gives that: the units of one
+uninterrupted serial run, finalized at the location under test, its published
+bytes kept, the folder emptied again for the run being tested.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from corpus.config import RunConfig
+from ray_jobs.pipeline import run
+from ray_jobs.unit import WORK
+
+
+def reference_at(units_from: Path, cfg: RunConfig) -> dict[str, bytes]:
+    """Published bytes of an uninterrupted run at `cfg.output`, built from `units_from`'s finished units."""
+    out = Path(cfg.output)
+    shutil.copytree(units_from / WORK, out / WORK, ignore=shutil.ignore_patterns("samples"))
+    run(cfg, executor="serial")
+    reference = published(out)
+    shutil.rmtree(out)
+    return reference
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """What consumers read: every shard and the manifest, byte for byte."""
+    files = sorted(out.glob("shards/**/*.parquet")) + [out / "manifest.json"]
+    assert len(files) > 1, f"nothing published under {out}"
+    return {str(p.relative_to(out)): p.read_bytes() for p in files}
+
+
+def ledgers(out: Path) -> dict[str, int]:
+    """Ledger entries by name with their modification times (a rewrite changes the time)."""
+    return {p.name: p.stat().st_mtime_ns for p in (out / WORK / "units").glob("*.json")}
