@@ -143,6 +143,84 @@ def print_summary(result) -> None:
     out.print(f"output: {result.output}")
 
 
+# --- corpus crawl -----------------------------------------------------------------------
+@app.command()
+def crawl(
+    config: Optional[Path] = ConfigArg,
+    seeds: Optional[Path] = typer.Option(None, "--seeds", help="file of start URLs, one per line (# comments)"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="folder for warc/ and the resumable crawl state"),
+    allow_network: Optional[list[str]] = typer.Option(
+        None, "--allow-network", help="CIDR the crawler may reach although not public, e.g. 10.1.0.0/16 (repeatable)"
+    ),
+    set: Optional[list[str]] = SetOpt,
+    partitions: Optional[int] = typer.Option(None, min=1, help="host partitions, one Ray task each (default: CPUs)"),
+    serial: bool = typer.Option(False, help="crawl in this process without Ray (one partition)"),
+    progress: bool = typer.Option(True, help="show progress bars"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Fetch seeds and the in-scope pages they link to, politely and safely, into WARC files.
+
+    Settings come from the config's `crawl:` section; the flags override it.
+    Rerunning with the same output resumes without refetching archived pages.
+    """
+    from ray_jobs.crawl import CrawlFailed
+    from ray_jobs.crawl import crawl as run_crawl_job
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    cfg = build_config(config, None, None, set)
+    overrides: dict = {}
+    if output:
+        overrides["crawl.output"] = output
+    if allow_network:
+        overrides["crawl.allow_networks"] = [*cfg.crawl.allow_networks, *allow_network]
+    if partitions:
+        overrides["crawl.partitions"] = partitions
+    if overrides:
+        cfg = _with(cfg, overrides)
+    start = _read_seeds(seeds) if seeds else []
+    if not start and not cfg.crawl.seeds:
+        _usage("no seeds: pass --seeds FILE or set `crawl.seeds:` in the config")
+    if not cfg.crawl.output:
+        _usage("no output: pass --output DIR or set `crawl.output:` in the config")
+    cfg.ray.progress = progress
+    try:
+        summary = run_crawl_job(cfg.crawl, start, cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
+    except CrawlFailed as exc:
+        _fail(str(exc))
+    out = Console()
+    out.print(
+        f"{summary.archived:,} pages archived this run; {summary.finished:,} URLs done in total, "
+        f"{summary.pending:,} left; {summary.partitions} partition(s), {summary.rounds} round(s)"
+    )
+    outcomes = {k[len("outcome_"):]: v for k, v in summary.stats.counters.items() if k.startswith("outcome_")}
+    if outcomes:
+        out.print("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1])))
+    out.print(f"WARC: {len(summary.warc_files)} file(s) in {summary.output}/warc")
+    out.print(f"next: corpus run --input '{summary.output}/warc/*.warc.gz' --output OUT", highlight=False)
+
+
+def _with(cfg: RunConfig, overrides: dict) -> RunConfig:
+    """`cfg` with dotted overrides applied and validated; exit 2 naming the field."""
+    from pydantic import ValidationError
+
+    data = cfg.model_dump(mode="json")
+    for dotted, value in overrides.items():
+        section, key = dotted.split(".", 1)
+        data[section][key] = value
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        _usage(f"invalid option: {exc.errors()[0]['loc'][-1]}: {exc.errors()[0]['msg']}")
+
+
+def _read_seeds(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        _usage(f"cannot read seeds file {path}: {exc.strerror}")
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 # --- corpus pull ------------------------------------------------------------------------
 @app.command()
 def pull(

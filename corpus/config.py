@@ -8,7 +8,9 @@ never costs a cluster-hour.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -360,6 +362,26 @@ class CrawlConfig(Section):
     warc_prefix: str = Field("crawl", pattern=r"^[A-Za-z0-9_.-]+$")
     partitions: int | None = Field(None, gt=0, description="host partitions (Ray tasks); default one per CPU")
     max_rounds: int = Field(10, gt=0, description="Ray rounds that hand links to other partitions' hosts")
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a network, e.g. 10.0.0.0/8 or 127.0.0.1/32") from None
+        return value
+
+    @field_validator("include_paths", "exclude_paths")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
 
 
 class RunConfig(Section):

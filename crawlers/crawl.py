@@ -65,18 +65,19 @@ def run_crawl(
     *,
     partition: int = 0,
     owns: Callable[[str], bool] = lambda host: True,
-    budget: int | None = None,
+    max_finished: int | None = None,
     resolver: AbstractResolver | None = None,
     on_fetch: Callable[[str, str], None] | None = None,
 ) -> CrawlReport:
-    """Crawl one partition to completion (or `budget` more finished URLs); resumable.
+    """Crawl one partition until its frontier is empty or `max_finished` URLs (default
+    `cfg.max_pages`, previous runs included) are finished; resumable.
 
     `owns(host)` says which hosts this partition fetches; `resolver` replaces
     system DNS (tests); `on_fetch(url, outcome)` is called per finished URL.
     """
     return asyncio.run(
         crawl_partition(
-            cfg, seeds, output, partition=partition, owns=owns, budget=budget, resolver=resolver, on_fetch=on_fetch
+            cfg, seeds, output, partition=partition, owns=owns, max_finished=max_finished, resolver=resolver, on_fetch=on_fetch
         )
     )
 
@@ -88,7 +89,7 @@ async def crawl_partition(
     *,
     partition: int = 0,
     owns: Callable[[str], bool] = lambda host: True,
-    budget: int | None = None,
+    max_finished: int | None = None,
     resolver: AbstractResolver | None = None,
     on_fetch: Callable[[str, str], None] | None = None,
 ) -> CrawlReport:
@@ -103,7 +104,8 @@ async def crawl_partition(
     try:
         for url, depth in seeds:
             state.admit(url, depth, kind="seed")
-        state.budget = budget if budget is not None else max(0, cfg.max_pages - len(state.frontier.done))
+        cap = cfg.max_pages if max_finished is None else max_finished
+        state.budget = max(0, cap - len(state.frontier.done))
         async with Fetcher(cfg, policy, resolver) as fetcher:
             state.fetcher = fetcher
             state.robots = RobotsCache(fetcher, cfg)

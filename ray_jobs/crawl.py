@@ -1,0 +1,188 @@
+"""`corpus crawl`: hosts partitioned across Ray tasks, in rounds, so politeness holds cluster-wide.
+
+A host belongs to exactly one partition (a stable hash of `host[:port]`), and
+only that partition's task fetches it, so per-host concurrency, delay and
+Crawl-delay hold however many workers run. A task that finds links to another
+partition's hosts returns them; the driver hands them over in the next round,
+and each partition's crawl resumes from its own journal. Rounds stop when no
+links move between partitions, the page budget is spent, or `max_rounds`.
+
+The partition count is fixed by the first run in an output folder (kept in
+`_crawl/layout.json`); a resume with a different count is refused, since it
+would move hosts between journals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from corpus.config import CrawlConfig, RayConfig
+from corpus.stats import Stats
+from crawlers.crawl import STATE_DIR, WARC_DIR, CrawlReport, run_crawl
+from crawlers.fetch import host_key
+from crawlers.frontier import normalise_url, with_default_scope
+
+log = logging.getLogger(__name__)
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl could not start or finish; the message says why and what to do."""
+
+
+@dataclass
+class CrawlSummary:
+    """Totals over all partitions and rounds."""
+
+    output: str
+    partitions: int
+    rounds: int = 0
+    archived: int = 0
+    finished: int = 0
+    pending: int = 0
+    warc_files: list[str] = field(default_factory=list)
+    stats: Stats = field(default_factory=Stats)
+    cpu_seconds: float = 0.0
+
+
+def partition_of(host: str, partitions: int) -> int:
+    """Stable partition of a host (same on every machine and Python run)."""
+    return int.from_bytes(hashlib.sha256(host.encode()).digest()[:8], "big") % partitions
+
+
+def crawl(
+    cfg: CrawlConfig,
+    seeds: list[str],
+    output: str,
+    *,
+    executor: Literal["ray", "serial"] = "ray",
+    ray_cfg: RayConfig | None = None,
+) -> CrawlSummary:
+    """Crawl from `seeds` into `output` (WARC under `output/warc/`); resumes what is there."""
+    if output.startswith("s3://"):
+        raise CrawlFailed("crawl output must be a local or shared folder; copy the WARC files to S3 afterwards")
+    ray_cfg = ray_cfg or RayConfig()
+    out = Path(output)
+    seeds = [*cfg.seeds, *seeds]
+    cfg = with_default_scope(cfg.model_copy(update={"seeds": []}), seeds)
+    if not cfg.domains and not cfg.tlds:
+        raise CrawlFailed("nothing in scope: give seeds with http(s) hosts, or crawl.domains / crawl.tlds")
+    partitions = 1 if executor == "serial" else _partition_count(cfg, ray_cfg)
+    partitions = _fix_layout(out, partitions)
+    summary = CrawlSummary(output=str(out), partitions=partitions)
+    by_partition = _group(seeds, partitions, summary.stats)
+    if executor == "serial" or partitions == 1:
+        _record(summary, [run_crawl(cfg, by_partition.get(0, []), out, partition=0)])
+        summary.rounds = 1
+    else:
+        _crawl_on_ray(cfg, by_partition, out, partitions, ray_cfg, summary)
+    summary.warc_files = sorted(str(p) for p in (out / WARC_DIR).glob("*.warc.gz"))
+    return summary
+
+
+def _crawl_on_ray(cfg: CrawlConfig, handoff, out: Path, partitions: int, ray_cfg: RayConfig, summary) -> None:
+    import ray
+    from tqdm import tqdm
+
+    from ray_jobs.pipeline import init_ray
+
+    init_ray(ray_cfg)
+    task = ray.remote(num_cpus=1, max_retries=2)(_crawl_task)
+    finished: dict[int, int] = {}
+    targets = sorted(set(handoff) | _partitions_with_journal(out))
+    cfg_json = cfg.model_dump_json()
+    for round_no in range(cfg.max_rounds):
+        remaining = cfg.max_pages - sum(finished.values())
+        if not targets or remaining <= 0:
+            break
+        share = math.ceil(remaining / len(targets))
+        refs = {
+            task.remote(cfg_json, str(out), p, partitions, handoff.get(p, []), finished.get(p, 0) + share): p
+            for p in targets
+        }
+        reports: list[CrawlReport] = []
+        with tqdm(total=len(refs), desc=f"crawl round {round_no + 1}", unit="partition", disable=not ray_cfg.progress) as bar:
+            waiting = list(refs)
+            while waiting:
+                ready, waiting = ray.wait(waiting, num_returns=1)
+                report = CrawlReport(**ray.get(ready[0]))
+                reports.append(report)
+                finished[report.partition] = report.finished_total
+                bar.update(1)
+                bar.set_postfix(archived=sum(r.archived for r in reports) + summary.archived)
+        _record(summary, reports)
+        summary.rounds = round_no + 1
+        handoff = _group_links([link for r in reports for link in r.foreign], partitions)
+        targets = sorted(set(handoff) | {r.partition for r in reports if r.pending})
+
+
+def _crawl_task(cfg_json: str, output: str, partition: int, partitions: int, seeds, max_finished: int) -> dict:
+    """One partition's crawl on a Ray worker; returns its report as plain data."""
+    cfg = CrawlConfig.model_validate_json(cfg_json)
+    report = run_crawl(
+        cfg,
+        [tuple(s) for s in seeds],
+        output,
+        partition=partition,
+        owns=lambda host: partition_of(host, partitions) == partition,
+        max_finished=max_finished,
+    )
+    return report.to_dict()
+
+
+def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:
+    for report in reports:
+        summary.archived += report.archived
+        summary.cpu_seconds += report.cpu_seconds
+        summary.stats.merge(Stats.from_dict(report.stats))
+    latest = {r.partition: r for r in reports}
+    summary.finished = sum(r.finished_total for r in latest.values())
+    summary.pending = sum(r.pending for r in latest.values())
+
+
+def _group(seeds: list[str], partitions: int, stats: Stats) -> dict[int, list[tuple[str, int]]]:
+    grouped: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for seed in seeds:
+        url = normalise_url(seed)
+        if url is None:
+            stats.error("bad_seed_url", seed[:200], "not an absolute http(s) URL")
+            continue
+        grouped[partition_of(host_key(url), partitions)].append((url, 0))
+    return dict(grouped)
+
+
+def _group_links(links: list[tuple[str, int]], partitions: int) -> dict[int, list[tuple[str, int]]]:
+    grouped: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for url, depth in links:
+        grouped[partition_of(host_key(url), partitions)].append((url, depth))
+    return dict(grouped)
+
+
+def _partition_count(cfg: CrawlConfig, ray_cfg: RayConfig) -> int:
+    return cfg.partitions or ray_cfg.workers or ray_cfg.num_cpus or os.cpu_count() or 1
+
+
+def _fix_layout(out: Path, partitions: int) -> int:
+    layout = out / STATE_DIR / "layout.json"
+    if layout.exists():
+        before = json.loads(layout.read_text())["partitions"]
+        if before != partitions:
+            raise CrawlFailed(
+                f"{out} was crawled with {before} partition(s), not {partitions}: resume with "
+                f"--partitions {before} (or crawl.partitions: {before}), or use a new output folder"
+            )
+        return before
+    layout.parent.mkdir(parents=True, exist_ok=True)
+    layout.write_text(json.dumps({"partitions": partitions}))
+    return partitions
+
+
+def _partitions_with_journal(out: Path) -> set[int]:
+    return {int(p.stem.rsplit("-", 1)[1]) for p in (out / STATE_DIR).glob("frontier-*.jsonl")}
