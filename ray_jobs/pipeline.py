@@ -8,6 +8,7 @@ what tests compare against.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any, Literal
@@ -26,9 +27,14 @@ class RunFailed(RuntimeError):
 
 
 def plan_units(cfg: RunConfig) -> list[WorkUnit]:
-    if not cfg.input:
-        raise RunFailed("no input given: pass --input GLOB or set `input:` in the config")
-    return [WorkUnit.for_input(uri) for uri in expand_inputs(cfg.input)]
+    if not cfg.input and not cfg.select.index:
+        raise RunFailed("no input given: pass --input GLOB or set `input:` (or `select.index:`) in the config")
+    units = [WorkUnit.for_input(uri) for uri in expand_inputs(cfg.input)] if cfg.input else []
+    if cfg.select.index:  # Common Crawl index selection: one unit per WARC file, its records only
+        from ray_jobs.cc_select import selection_units
+
+        units += selection_units(cfg.select)
+    return units
 
 
 def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult:
@@ -77,8 +83,8 @@ class UnitProcessor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "error": []}
-        for uri, unit_id in zip(batch["uri"], batch["unit_id"]):
-            unit = WorkUnit(uri=str(uri), unit_id=str(unit_id))
+        for uri, unit_id, ranges in zip(batch["uri"], batch["unit_id"], batch["ranges"]):
+            unit = WorkUnit(uri=str(uri), unit_id=str(unit_id), ranges=_unit_ranges(ranges))
             docs, error = 0, ""
             try:
                 docs = process_unit(unit, self.models, self.out)["docs"]
@@ -98,7 +104,7 @@ def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[di
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = cfg.ray.progress
     workers = min(len(pending), cfg.ray.workers or max(1, int(ray.available_resources().get("CPU", 1))))
-    items = [{"uri": u.uri, "unit_id": u.unit_id} for u in pending]
+    items = [{"uri": u.uri, "unit_id": u.unit_id, "ranges": json.dumps(u.ranges)} for u in pending]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     # A worker (or node) that dies takes its unit with it: the actor restarts and
     # the unit runs again from scratch, which is safe because a unit's outputs are
@@ -120,6 +126,11 @@ def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[di
     except ray.exceptions.RayError as exc:
         raise RunFailed(f"Ray lost work units ({type(exc).__name__}); finished units are kept, rerun to resume") from exc
     return [{"uri": r["uri"], "error": r["error"]} for r in results if r["error"]]
+
+
+def _unit_ranges(ranges_json) -> tuple[tuple[int, int], ...]:
+    """A unit's byte ranges travel through Ray Data as JSON text (see `_run_on_ray`)."""
+    return tuple((int(offset), int(length)) for offset, length in json.loads(str(ranges_json)))
 
 
 def init_ray(cfg: RayConfig) -> None:

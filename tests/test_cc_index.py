@@ -1,0 +1,134 @@
+"""Common Crawl index selection: which captures a run asks for, from Parquet or CDX."""
+
+from __future__ import annotations
+
+import zlib
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus import meter
+from corpus.config import SelectConfig
+from corpus.stats import Stats
+from crawlers.cc_index import BadIndex, select_records
+from ray_jobs.cc_select import units_for_selection
+from tests.cc_layout import build_layout
+
+
+@pytest.fixture(scope="module")
+def layout(data_dir, tmp_path_factory):
+    return build_layout(data_dir, tmp_path_factory.mktemp("cc"))
+
+
+@pytest.fixture(scope="module")
+def index_parquet(layout, tmp_path_factory):
+    return layout.write_parquet(tmp_path_factory.mktemp("index") / "part-00000.parquet")
+
+
+def _urls(table: pa.Table) -> set[str]:
+    return set(table["url"].to_pylist())
+
+
+def test_language_selection_picks_exactly_the_korean_records(layout, index_parquet):
+    korean = {url for url, lang in layout.langs.items() if lang == "ko"}
+    stats = Stats()
+    chosen = select_records(SelectConfig(index=[str(index_parquet)], mime_types=[]), stats)
+    assert _urls(chosen) == korean and len(korean) == 22
+    assert stats.counters["index_rows_scanned"] == layout.index.num_rows
+    assert stats.counters["index_rows_selected"] == 22
+
+
+def test_selection_is_sorted_by_file_and_offset(index_parquet):
+    chosen = select_records(SelectConfig(index=[str(index_parquet)], languages=["kor", "eng"]))
+    keys = list(zip(chosen["warc_filename"].to_pylist(), chosen["warc_record_offset"].to_pylist()))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+def test_mime_filter_uses_the_detected_type(index_parquet):
+    html = select_records(SelectConfig(index=[str(index_parquet)]))  # default: HTML types only
+    everything = select_records(SelectConfig(index=[str(index_parquet)], mime_types=[]))
+    assert set(html["content_mime_detected"].to_pylist()) == {"text/html"}
+    assert 0 < html.num_rows < everything.num_rows
+
+
+def test_language_code_matches_whole_entries_and_primary_only(tmp_path):
+    rows = [
+        _row("http://a.kr/1", "kor"), _row("http://b.kr/2", "eng,kor"), _row("http://c.com/3", "kork"),
+        _row("http://d.com/4", None), _row("http://e.kr/5", "kor,jpn"),
+    ]
+    path = tmp_path / "i.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    assert _urls(select_records(SelectConfig(index=[str(path)]))) == {"http://a.kr/1", "http://b.kr/2", "http://e.kr/5"}
+    primary = select_records(SelectConfig(index=[str(path)], primary_language_only=True))
+    assert _urls(primary) == {"http://a.kr/1", "http://e.kr/5"}
+
+
+def test_tld_and_host_filters(tmp_path):
+    rows = [_row("http://news.example.kr/1", "kor"), _row("http://example.kr/2", "kor"),
+            _row("http://other.kr/3", "kor"), _row("http://example.com/4", "kor")]
+    path = tmp_path / "i.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    assert _urls(select_records(SelectConfig(index=[str(path)], tlds=["KR"]))) == {
+        "http://news.example.kr/1", "http://example.kr/2", "http://other.kr/3"}
+    assert _urls(select_records(SelectConfig(index=[str(path)], hosts=["example.kr"]))) == {"http://example.kr/2"}
+    assert _urls(select_records(SelectConfig(index=[str(path)], hosts=[".example.kr"]))) == {
+        "http://news.example.kr/1", "http://example.kr/2"}
+
+
+def test_cdx_index_selects_the_same_records_and_counts_bad_lines(layout, index_parquet, tmp_path):
+    cdx = layout.write_cdx(tmp_path / "cdx-00000")
+    with open(cdx, "a") as handle:
+        handle.write("not a cdx line\n")
+    stats = Stats()
+    from_cdx = select_records(SelectConfig(index=[str(cdx)], mime_types=[]), stats)
+    from_parquet = select_records(SelectConfig(index=[str(index_parquet)], mime_types=[]))
+    assert from_cdx.to_pylist() == from_parquet.to_pylist()
+    assert stats.errors["bad_index_line"]["count"] == 1
+
+
+def test_gzipped_cdx_is_read(layout, tmp_path):
+    import gzip
+
+    plain = layout.write_cdx(tmp_path / "cdx")
+    packed = tmp_path / "cdx-00000.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert select_records(SelectConfig(index=[str(packed)], mime_types=[])).num_rows == 22
+
+
+def test_parquet_without_location_columns_is_refused_with_the_missing_names(tmp_path):
+    path = tmp_path / "wrong.parquet"
+    pq.write_table(pa.table({"url": ["http://a.kr/"], "content_languages": ["kor"]}), path)
+    with pytest.raises(BadIndex, match="warc_record_offset"):
+        select_records(SelectConfig(index=[str(path)]))
+
+
+def test_index_on_s3_is_read_through_the_meter(index_parquet, s3_bucket):
+    from corpus.s3 import s3_client
+
+    bucket = s3_bucket.removeprefix("s3://")
+    s3_client().put_object(Bucket=bucket, Key="cc-index/part-00000.parquet", Body=index_parquet.read_bytes())
+    before = meter.snapshot()
+    chosen = select_records(SelectConfig(index=[f"{s3_bucket}/cc-index/*.parquet"], mime_types=[]))
+    used = meter.since(before)
+    assert chosen.num_rows == 22
+    assert used.get("storage_get_requests", 0) >= 1 and used.get("storage_get_bytes", 0) > 0
+
+
+def test_units_group_ranges_per_warc_file(layout, index_parquet):
+    chosen = select_records(SelectConfig(index=[str(index_parquet)], mime_types=[]))
+    units = units_for_selection(chosen, "s3://commoncrawl/")
+    assert len(units) == 2
+    assert all(u.uri.startswith("s3://commoncrawl/crawl-data/") for u in units)
+    assert sum(len(u.ranges) for u in units) == 22
+    assert all(list(u.ranges) == sorted(u.ranges) for u in units)
+    assert len({u.unit_id for u in units}) == 2
+
+
+def _row(url: str, languages: str | None) -> dict:
+    host = url.split("/")[2]
+    return {
+        "url": url, "url_host_name": host, "url_host_tld": host.rsplit(".", 1)[-1], "content_languages": languages,
+        "content_mime_detected": "text/html", "fetch_status": 200, "warc_filename": "crawl-data/x.warc.gz",
+        "warc_record_offset": zlib.crc32(url.encode()), "warc_record_length": 100,
+    }
