@@ -26,7 +26,9 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from tests.conftest import REPO
+from corpus.config import load_config
+from ray_jobs.pipeline import run
+from tests.reference_runs import ledgers, published, reference_at
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -146,11 +148,9 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, data_dir) -> Path:
-    """Six real WARCs; two copies of the 5 MB one keep units in flight long enough to kill."""
+    """Five small real WARCs (one twice), so units stay in flight long enough to kill one."""
     folder = tmp_path_factory.mktemp("warc")
-    big = data_dir / "warc/constructed/aeb_and_korean_feeds.warc.gz"
-    for n in (1, 2):
-        shutil.copy(big, folder / f"feeds-{n}.warc.gz")
+    shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / "dolma-copy.warc.gz")
     for rel in ("dolma/sample-0000.warc.gz", "resiliparse/clueweb-quirk.warc.gz", "resiliparse/warcfile.warc.gz",
                 "ukwa/IAH-urls-wget.warc.gz"):  # fmt: skip
         shutil.copy(data_dir / "warc" / rel, folder / rel.replace("/", "-"))
@@ -158,41 +158,54 @@ def inputs(tmp_path_factory, data_dir) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference(cluster, inputs, tmp_path_factory):
-    """An uninterrupted submitted run: job id, output folder, CLI result."""
-    out = tmp_path_factory.mktemp("reference")
-    result = cluster.cli("submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out), "--wait")
-    return result, out
+def full_run(inputs, tmp_path_factory) -> Path:
+    """One uninterrupted serial run in this process: the reference units."""
+    out = tmp_path_factory.mktemp("full")
+    run(config(inputs, out), executor="serial")
+    return out
 
 
-def test_submit_wait_runs_the_job_to_completion(reference):
-    result, out = reference
+def config(inputs: Path, out: Path):
+    return load_config(None, {"input": [f"{inputs}/*.warc.gz"], "output": str(out), "ray.progress": False})
+
+
+def submit_args(inputs: Path, out: Path) -> list[str]:
+    return ["submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out)]
+
+
+@pytest.fixture(scope="module")
+def submitted(cluster, inputs, full_run, tmp_path_factory):
+    """An uninterrupted submitted run: CLI result, output folder, expected published bytes."""
+    out = tmp_path_factory.mktemp("submitted") / "out"
+    expected = reference_at(full_run, config(inputs, out))
+    return cluster.cli(*submit_args(inputs, out), "--wait"), out, expected
+
+
+def test_submit_wait_runs_the_job_and_matches_a_local_run(submitted):
+    result, out, expected = submitted
     assert result.exit_code == 0, result.output
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["languages"]["en"]["docs"] > 100 and manifest["languages"]["ko"]["docs"] > 0
-    job_id = result.stdout.splitlines()[0]
-    assert job_id.startswith("corpus-")
+    assert result.stdout.splitlines()[0].startswith("corpus-")
     assert "output by language" in result.stdout  # the job's own log, streamed by --wait
+    assert published(out) == expected
 
 
-def test_status_and_logs_of_a_finished_job(cluster, reference):
-    job_id = reference[0].stdout.splitlines()[0]
+def test_status_and_logs_of_a_finished_job(cluster, submitted):
+    job_id = submitted[0].stdout.splitlines()[0]
     status = cluster.cli("status", job_id)
     assert status.exit_code == 0 and "SUCCEEDED" in status.stdout
-    listing = cluster.cli("status")
-    assert job_id in listing.stdout
+    assert job_id in cluster.cli("status").stdout
     logs = cluster.cli("logs", job_id)
-    assert logs.exit_code == 0 and "6 input files, 0 already done, 6 to process" in logs.stdout
+    assert logs.exit_code == 0 and "5 input files, 0 already done, 5 to process" in logs.stdout
 
 
-def test_second_submit_of_the_same_run_is_reported_not_repeated(cluster, reference, inputs):
-    result, out = reference
-    again = cluster.cli("submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out))
-    assert again.exit_code == 0
-    assert again.stdout.splitlines()[0] == result.stdout.splitlines()[0]
+def test_second_submit_of_the_same_run_is_reported_not_repeated(cluster, submitted, inputs):
+    result, out, _ = submitted
+    job_id = result.stdout.splitlines()[0]
+    again = cluster.cli(*submit_args(inputs, out))
+    assert again.exit_code == 0 and again.stdout.splitlines()[0] == job_id
     assert "already submitted" in again.stderr and "SUCCEEDED" in again.stderr
-    listing = cluster.cli("status").stdout
-    assert listing.count("corpus-") == len(set(line.split()[1] for line in listing.splitlines() if "corpus-" in line))
+    jobs = [line for line in cluster.cli("status").stdout.splitlines() if job_id[:12] in line]
+    assert len(jobs) == 1
 
 
 def test_requests_without_the_token_are_refused(cluster):
@@ -201,53 +214,47 @@ def test_requests_without_the_token_are_refused(cluster):
     assert "Authentication" in result.stderr or "token" in result.stderr
 
 
-def test_killed_worker_mid_run_ends_with_identical_output(cluster, reference, inputs, tmp_path):
+def test_killed_worker_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):
     out = tmp_path / "out"
-    submitted = cluster.cli("submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out))
-    job_id = submitted.stdout.splitlines()[0]
+    expected = reference_at(full_run, config(inputs, out))
+    job_id = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
     done_at_kill = _wait_for_ledgers(out, at_least=1)
     victims = cluster.processes("UnitProcessor")
-    assert victims and done_at_kill < 6, "the kill must land while units are still running"
+    assert victims and done_at_kill < 5, "the kill must land while units are still running"
     for proc in victims:
         proc.kill()
     followed = cluster.cli("logs", job_id, "--follow")
     assert followed.exit_code == 0, followed.output
-    assert _published(out) == _published(reference[1])
+    assert published(out) == expected
 
 
-def test_stopped_job_resumes_and_ends_with_identical_output(cluster, reference, inputs, tmp_path):
+def test_stopped_job_resumes_skipping_finished_units_and_matches(cluster, inputs, full_run, tmp_path):
     out = tmp_path / "out"
-    args = ("submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out))
-    first = cluster.cli(*args).stdout.splitlines()[0]
+    expected = reference_at(full_run, config(inputs, out))
+    first = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
     _wait_for_ledgers(out, at_least=1)
     assert cluster.cli("stop", first).exit_code == 0
     assert cluster.cli("logs", first, "--follow").exit_code == 1  # stopped, not succeeded
-    kept = {p.name: p.stat().st_mtime_ns for p in (out / "_work/units").glob("*.json")}
-    assert 1 <= len(kept) < 6 and not (out / "manifest.json").exists()
+    kept = ledgers(out)
+    assert 1 <= len(kept) < 5 and not (out / "manifest.json").exists()
 
-    resumed = cluster.cli(*args, "--wait")
+    resumed = cluster.cli(*submit_args(inputs, out), "--wait")
     assert resumed.exit_code == 0, resumed.output
     assert resumed.stdout.splitlines()[0] == f"{first}-2"
-    assert f"{len(kept)} already done, {6 - len(kept)} to process" in resumed.stdout
-    assert {n: (out / "_work/units" / n).stat().st_mtime_ns for n in kept} == kept  # finished units not redone
-    assert _published(out) == _published(reference[1])
+    assert f"{len(kept)} already done, {5 - len(kept)} to process" in resumed.stdout
+    after = ledgers(out)
+    assert {name: after[name] for name in kept} == kept  # finished units were not run again
+    assert published(out) == expected
 
 
 def _wait_for_ledgers(out: Path, at_least: int, timeout: float = JOB_TIMEOUT) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = len(list((out / "_work/units").glob("*.json")))
+        done = len(ledgers(out)) if out.exists() else 0
         if done >= at_least:
             return done
         time.sleep(0.05)
     raise AssertionError(f"no unit finished in {timeout}s under {out}")
-
-
-def _published(out: Path) -> dict[str, bytes]:
-    """What consumers read: every shard and the manifest, byte for byte."""
-    files = sorted(out.glob("shards/**/*.parquet")) + [out / "manifest.json"]
-    assert len(files) > 1
-    return {str(p.relative_to(out)): p.read_bytes() for p in files}
 
 
 def _free_port() -> int:
