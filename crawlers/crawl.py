@@ -97,7 +97,7 @@ async def crawl_partition(
     started, cpu_started = time.monotonic(), time.process_time()
     out = Path(output)
     seeds = [(s, 0) if isinstance(s, str) else (s[0], int(s[1])) for s in [*cfg.seeds, *seeds]]
-    cfg = with_default_scope(cfg, [url for url, depth in seeds if depth == 0])
+    cfg = resolve_scope(cfg, [url for url, depth in seeds if depth == 0], out)
     stats = Stats()
     policy = AddressPolicy(cfg.allow_networks)
     state = _Partition(cfg, out, partition, owns, stats, on_fetch)
@@ -117,6 +117,19 @@ async def crawl_partition(
     report.cpu_seconds = time.process_time() - cpu_started
     (out / STATE_DIR / f"report-{partition:05d}.json").write_text(json.dumps(report.to_dict(), indent=1))
     return report
+
+
+def resolve_scope(cfg: CrawlConfig, seed_urls: list[str], output: str | Path) -> CrawlConfig:
+    """Seeds' hosts as the scope when none is configured, remembered so a resume without seeds keeps it."""
+    if cfg.domains or cfg.tlds:
+        return cfg
+    saved = Path(output) / STATE_DIR / "scope.json"
+    before = json.loads(saved.read_text())["domains"] if saved.exists() else []
+    scoped = with_default_scope(cfg, seed_urls)
+    domains = sorted({*before, *scoped.domains})
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps({"domains": domains}))
+    return cfg.model_copy(update={"domains": domains})
 
 
 class _Partition:

@@ -107,25 +107,42 @@ class PartitionWarcWriter:
         self._handle, self._writer = None, None
 
     def _scan(self, path: Path, repair: bool) -> None:
-        """Collect archived response URLs; cut a torn tail off the last file."""
-        good_end = 0
+        """Collect archived response URLs; cut a torn tail off the last file first."""
+        if repair:
+            good_end, size = _complete_members_end(path), path.stat().st_size
+            if good_end < size:
+                with open(path, "r+b") as handle:
+                    handle.truncate(good_end)
+                self.repaired_bytes = size - good_end
+                log.warning("%s: cut %d bytes of an unfinished record", path, self.repaired_bytes)
         with open(path, "rb") as handle:
-            iterator = ArchiveIterator(handle, check_digests=False)
             try:
-                for record in iterator:
+                for record in ArchiveIterator(handle, check_digests=False):
                     url = record.rec_headers.get_header("WARC-Target-URI")
-                    iterator.read_to_end(record)
                     if record.rec_type == "response" and url:
                         self.archived.add(url)
-                    good_end = iterator.get_record_offset() + iterator.get_record_length()
             except (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError) as exc:
-                log.warning("%s: torn after byte %d (%s)", path, good_end, type(exc).__name__)
-        size = path.stat().st_size
-        if repair and good_end < size:
-            with open(path, "r+b") as handle:
-                handle.truncate(good_end)
-            self.repaired_bytes = size - good_end
-            log.warning("%s: cut %d bytes of an unfinished record", path, self.repaired_bytes)
+                log.warning("%s: unreadable after %d archived URLs (%s)", path, len(self.archived), exc)
+
+
+def _complete_members_end(path: Path) -> int:
+    """Byte offset where the last complete gzip member (one record) of `path` ends."""
+    end = position = 0
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            while chunk:
+                try:
+                    decompressor.decompress(chunk)
+                except zlib.error:
+                    return end
+                if not decompressor.eof:
+                    position += len(chunk)
+                    break
+                position += len(chunk) - len(decompressor.unused_data)
+                end, chunk = position, decompressor.unused_data
+                decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return end
 
 
 def _sequence_of(path: Path) -> int:

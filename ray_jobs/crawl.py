@@ -26,9 +26,9 @@ from typing import Literal
 
 from corpus.config import CrawlConfig, RayConfig
 from corpus.stats import Stats
-from crawlers.crawl import STATE_DIR, WARC_DIR, CrawlReport, run_crawl
+from crawlers.crawl import STATE_DIR, WARC_DIR, CrawlReport, resolve_scope, run_crawl
 from crawlers.fetch import host_key
-from crawlers.frontier import normalise_url, with_default_scope
+from crawlers.frontier import normalise_url
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def crawl(
     ray_cfg = ray_cfg or RayConfig()
     out = Path(output)
     seeds = [*cfg.seeds, *seeds]
-    cfg = with_default_scope(cfg.model_copy(update={"seeds": []}), seeds)
+    cfg = resolve_scope(cfg.model_copy(update={"seeds": []}), seeds, out)
     if not cfg.domains and not cfg.tlds:
         raise CrawlFailed("nothing in scope: give seeds with http(s) hosts, or crawl.domains / crawl.tlds")
     partitions = 1 if executor == "serial" else _partition_count(cfg, ray_cfg)
