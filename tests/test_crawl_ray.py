@@ -1,0 +1,83 @@
+"""On Ray, each host is fetched by exactly one partition, and links move between partitions."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from corpus.cli import app
+from corpus.config import CrawlConfig, RayConfig
+from crawlers.fetch import host_key
+from ray_jobs.crawl import CrawlFailed, crawl, partition_of
+from tests.crawl_site import LocalSite, crawl_config, html_page, korquad_articles, page
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _hosts_by_partition(summary):
+    found: dict[str, set[str]] = {}
+    for path in summary.warc_files:
+        partition = path.rsplit("/", 1)[1].split("-")[1]
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    found.setdefault(host_key(record.rec_headers["WARC-Target-URI"]), set()).add(partition)
+    return found
+
+
+def _linked_sites(data_dir, n_sites=4):
+    """Sites whose pages link to the next site, so links cross partitions."""
+    sites = [LocalSite({}) for _ in range(n_sites)]
+    for site in sites:
+        site.__enter__()
+    articles = korquad_articles(data_dir, 2 * n_sites)
+    for i, site in enumerate(sites):
+        nxt = sites[(i + 1) % n_sites]
+        site.routes["/"] = page(html_page("목록", "문서", ["/a", nxt.url("/")]))
+        site.routes["/a"] = page(html_page(*articles[2 * i]))
+    return sites
+
+
+@pytest.mark.ray
+def test_each_host_is_fetched_by_one_partition_and_links_cross_over(ray_local, tmp_path, data_dir):
+    sites = _linked_sites(data_dir)
+    try:
+        cfg = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5)
+        summary = crawl(cfg, [sites[0].url("/")], str(tmp_path), ray_cfg=RayConfig(progress=False))
+    finally:
+        for site in sites:
+            site.__exit__(None, None, None)
+    owners = _hosts_by_partition(summary)
+    assert set(owners) == {site.host for site in sites}  # reached every site from one seed
+    for host, partitions in owners.items():
+        assert partitions == {f"{partition_of(host, 2):05d}"}
+    assert summary.archived == 8 and summary.rounds >= 2
+    for site in sites:
+        assert sorted(site.paths()) == ["/", "/a", "/robots.txt"]
+
+
+def test_resume_with_another_partition_count_is_refused(tmp_path, data_dir):
+    title, text = korquad_articles(data_dir, 1)[0]
+    with LocalSite({"/": page(html_page(title, text))}) as site:
+        summary = crawl(crawl_config(), [site.url("/")], str(tmp_path), executor="serial")
+        assert summary.archived == 1
+        with pytest.raises(CrawlFailed, match="1 partition"):
+            crawl(crawl_config(partitions=3), [site.url("/")], str(tmp_path), executor="ray")
+
+
+def test_cli_crawls_from_a_seeds_file_and_refuses_bad_networks(tmp_path, data_dir):
+    title, text = korquad_articles(data_dir, 1)[0]
+    runner = CliRunner()
+    bad = runner.invoke(app, ["crawl", "--seeds", str(tmp_path), "--output", str(tmp_path), "--allow-network", "x"])
+    assert bad.exit_code == 2
+    with LocalSite({"/": page(html_page(title, text))}) as site:
+        seeds = tmp_path / "seeds.txt"
+        seeds.write_text(f"# Korean Wikipedia article\n{site.url('/')}\n\nnot a url\n")
+        out = tmp_path / "out"
+        result = runner.invoke(
+            app, ["crawl", "--seeds", str(seeds), "--output", str(out), "--allow-network", "127.0.0.1/32", "--serial"]
+        )
+    assert result.exit_code == 0, result.output
+    assert "1 pages archived" in result.output and len(list((out / "warc").glob("*.warc.gz"))) == 1
+    assert CrawlConfig().user_agent in "".join(hit.user_agent for hit in site.log)
