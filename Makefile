@@ -8,7 +8,7 @@ LID := models/lid.176.ftz
 DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
 
-.PHONY: setup browser demo test bench clean
+.PHONY: setup browser demo tokenizer test bench clean
 
 setup: $(STAMP) $(LID)
 
@@ -29,6 +29,15 @@ $(LID): $(STAMP)
 demo: setup
 	$(VENV)/bin/corpus run --input $(DEMO_WARC) --output $(DEMO_OUT)
 	@echo "Output: $(DEMO_OUT) (shards/, stats.json, cost.json, report.html, manifest.json)"
+
+# The shipped default tokenizer: byte-level BPE trained on the demo run's shards
+# (filters off, so both languages' pages are in the sample; no tokenizer needed to run).
+TOKENIZER_RUN := out/demo-tokenizer
+tokenizer: setup
+	rm -rf $(TOKENIZER_RUN)
+	$(VENV)/bin/corpus run --input $(DEMO_WARC) --output $(TOKENIZER_RUN) --no-progress --set tokenizer.count=false \
+		--set quality.enabled=false --set pii.enabled=false --set dedup.enabled=false
+	$(VENV)/bin/corpus tokenizer train $(TOKENIZER_RUN) --output models/tokenizer.json
 
 # The report test renders report.html in Debian's headless Chromium.
 browser:

@@ -138,7 +138,7 @@ class QualityConfig(Section):
     other: QualityThresholds = Field(QualityThresholds(), description="languages other than en and ko")
     classifier: str | None = Field(None, description="fastText quality model; default: models/quality.ftz")
     classifier_max_chars: int = Field(3000, gt=0, description="characters of each document shown to the classifier")
-    stop_word_chars: int = Field(600, gt=0, description="Korean: characters analysed by Kiwi for stop words")
+    stop_word_chars: int = Field(200, gt=0, description="Korean: characters analysed by Kiwi for stop words")
 
     def thresholds(self, lang: str) -> QualityThresholds:
         return {"en": self.en, "ko": self.ko}.get(lang, self.other)
@@ -262,6 +262,7 @@ class TokenizerConfig(Section):
     """Token counts per document (`n_tokens`) and the optional pre-tokenized export."""
 
     path: str | None = Field(None, description="tokenizer.json; default: the one shipped in models/")
+    count: bool = Field(True, description="count n_tokens per document (off: no tokenizer needed)")
     batch_docs: int = Field(256, gt=0, description="documents encoded together")
     export_megatron: bool = Field(False, description="also write Megatron-LM .bin/.idx under tokenized/")
     train: TokenizerTrainConfig = TokenizerTrainConfig()

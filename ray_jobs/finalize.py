@@ -22,6 +22,7 @@ from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage
 from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
+from ray_jobs.dedup import deduplicate
 from ray_jobs.unit import WORK, WorkUnit
 
 SAMPLES_PER_LANG = 20
@@ -53,6 +54,8 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     for entry in entries:
         stats.merge_dict(entry["stats"])
     staged = [e["staged"] for e in entries if e["staged"]]
+    with timed(stats, "dedup"):
+        dedup = deduplicate(cfg.dedup, out, staged, run_id, sum(e["docs"] for e in entries))
     shards: list[ShardEntry] = []
     newest: str | None = None
     with timed(stats, "shards"):
@@ -61,6 +64,8 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
             writer = ShardWriter(out, lang, cfg.shards)
             for rel in staged:
                 table = _read_lang(out, rel, lang)
+                if dedup is not None:
+                    table = dedup.apply(rel, table, stats)
                 if table.num_rows:
                     newest = max(filter(None, [newest, pc.max(table["fetch_time"]).as_py()]), default=None)
                 writer.write(table)
@@ -69,7 +74,9 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
         stats.flow("shards", lang, *_shard_flow(shards, lang))
     _write_samples(out, entries)
     out.write_bytes("stats.json", stats.to_json().encode())
-    manifest = build_manifest(run_id, newest, cfg.sha256(), tokenizer_info(cfg.tokenizer.resolved_path()), shards)
+    counted = cfg.tokenizer.count or cfg.tokenizer.export_megatron
+    tokenizer = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
+    manifest = build_manifest(run_id, newest, cfg.sha256(), tokenizer, shards)
     if cfg.tokenizer.export_megatron:
         tokenizer = load_tokenizer(cfg.tokenizer.resolved_path())
         manifest["tokenized"] = export_shards(out, manifest["shards"], tokenizer, eod_id(tokenizer))

@@ -31,10 +31,12 @@ from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
+from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
 from filters.langid import LanguageIdentifier
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
+from ray_jobs.dedup import SignatureStage
 
 WORK = "_work"
 SAMPLES_PER_REASON = 3
@@ -87,14 +89,19 @@ class UnitModels:
         self.cfg = cfg
         self.extractor = make_extractor(cfg.extract)
         self.langid = LanguageIdentifier(cfg.langid)
+        # Optional cheap language screen before extraction; reuses the LID model.
+        self.screen = LanguageScreen(cfg.screen, cfg.langid, self.langid.model) if cfg.screen.enabled else None
         # Stages after language ID, in order; each loads its model here, once.
         self.doc_stages: list[DocStage] = []
         if cfg.quality.enabled:
             self.doc_stages.append(QualityFilter(cfg.quality))
         if cfg.pii.enabled:
             self.doc_stages.append(build_redactor(cfg.pii, os.environ))
+        if cfg.dedup.enabled:
+            self.doc_stages.append(SignatureStage(cfg.dedup))
         # Token counting stays last: it counts only what every other stage kept.
-        self.doc_stages.append(TokenCounter(cfg.tokenizer))
+        if cfg.tokenizer.count:
+            self.doc_stages.append(TokenCounter(cfg.tokenizer))
 
 
 def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:
@@ -155,6 +162,12 @@ def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> t
         table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table["payload_size"])
         gone.append(dropped)
         payloads = [p for p, r in zip(payloads, records) if r.problem is None]
+    if models.screen is not None:
+        with timed(stats, "screen"):
+            reasons = models.screen.decide(table, payloads)
+            table, dropped = apply_decisions(table, reasons, "screen", stats, sizes=table["payload_size"])
+            gone.append(dropped)
+            payloads = [p for p, r in zip(payloads, reasons) if r is None]
     with timed(stats, "extract"):
         table, dropped = _extract(table, payloads, models, stats)
         gone.append(dropped)
