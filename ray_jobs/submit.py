@@ -17,9 +17,10 @@ import shutil
 import tempfile
 import time
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from corpus.config import REPO_ROOT, RunConfig
 
@@ -58,7 +59,8 @@ def submit(cfg: RunConfig, address: str | None) -> Submission:
     cfg = for_cluster(cfg)
     client = connect(address)
     base = submission_id(cfg)
-    attempts = _attempts(client, base)
+    with _asking("list the cluster's jobs"):
+        attempts = _attempts(client, base)
     for job in reversed(attempts):
         if job.status not in {"FAILED", "STOPPED"}:
             return Submission(job.job_id, job.status, new=False)
@@ -66,19 +68,20 @@ def submit(cfg: RunConfig, address: str | None) -> Submission:
     with tempfile.TemporaryDirectory(prefix="corpus-job-") as tmp:
         env = runtime_env(cfg, package_project(cfg, Path(tmp) / "project"))
         try:
-            client.submit_job(
-                entrypoint=f"python -m corpus.cli run {JOB_CONFIG} --no-progress --verbose",
-                submission_id=job_id,
-                runtime_env=env,
-                metadata={"corpus_run": base, "output": cfg.output},
-                entrypoint_num_cpus=cfg.ray.entrypoint_num_cpus or None,
-                entrypoint_memory=cfg.ray.entrypoint_memory_mb * 1024 * 1024 or None,
-                entrypoint_resources=cfg.ray.entrypoint_resources or None,
-            )
-        except RuntimeError as exc:
+            with _asking("submit the job"):
+                client.submit_job(
+                    entrypoint=f"python -m corpus.cli run {JOB_CONFIG} --no-progress --verbose",
+                    submission_id=job_id,
+                    runtime_env=env,
+                    metadata={"corpus_run": base, "output": cfg.output},
+                    entrypoint_num_cpus=cfg.ray.entrypoint_num_cpus or None,
+                    entrypoint_memory=cfg.ray.entrypoint_memory_mb * 1024 * 1024 or None,
+                    entrypoint_resources=cfg.ray.entrypoint_resources or None,
+                )
+        except ClusterError as exc:
             if "already exists" in str(exc):  # a concurrent submit of the same run won the race
                 return Submission(job_id, job_status(address, job_id).status, new=False)
-            raise ClusterError(f"the cluster refused the job: {exc}") from None
+            raise
     return Submission(job_id, "PENDING", new=True)
 
 
@@ -152,23 +155,22 @@ def project_dependencies() -> list[str]:
 
 def job_status(address: str | None, job_id: str) -> JobState:
     client = connect(address)
-    try:
+    with _asking(f"get the status of job {job_id!r}"):
         return _state(client.get_job_info(job_id))
-    except RuntimeError as exc:
-        raise ClusterError(f"no job {job_id!r} on this cluster ({exc})") from None
 
 
 def list_runs(address: str | None) -> list[JobState]:
     """Every corpus job the cluster remembers, oldest first."""
-    jobs = [_state(j) for j in connect(address).list_jobs() if (j.submission_id or "").startswith(JOB_PREFIX)]
+    client = connect(address)
+    with _asking("list the cluster's jobs"):
+        jobs = [_state(j) for j in client.list_jobs() if (j.submission_id or "").startswith(JOB_PREFIX)]
     return sorted(jobs, key=lambda j: (j.start_time or 0, j.job_id))
 
 
 def job_logs(address: str | None, job_id: str) -> str:
-    try:
-        return connect(address).get_job_logs(job_id)
-    except RuntimeError as exc:
-        raise ClusterError(f"no logs for job {job_id!r} ({exc})") from None
+    client = connect(address)
+    with _asking(f"get the logs of job {job_id!r}"):
+        return client.get_job_logs(job_id)
 
 
 def follow_logs(address: str | None, job_id: str, write: Callable[[str], None]) -> JobState:
@@ -179,7 +181,8 @@ def follow_logs(address: str | None, job_id: str, write: Callable[[str], None]) 
         async for chunk in client.tail_job_logs(job_id):
             write(chunk)
 
-    asyncio.run(tail())
+    with _asking(f"follow the logs of job {job_id!r}"):
+        asyncio.run(tail())
     state = job_status(address, job_id)
     while state.status not in TERMINAL:  # the log stream closes a moment before the status settles
         time.sleep(0.5)
@@ -189,10 +192,20 @@ def follow_logs(address: str | None, job_id: str, write: Callable[[str], None]) 
 
 def stop(address: str | None, job_id: str) -> bool:
     """Ask the job to stop; False when it had already ended. Finished units are kept."""
+    client = connect(address)
+    with _asking(f"stop job {job_id!r}"):
+        return client.stop_job(job_id)
+
+
+@contextmanager
+def _asking(what: str) -> Iterator[None]:
+    """Turn the Jobs API's failures (unknown job, refused token, lost connection) into ClusterError."""
+    from ray.exceptions import RayError
+
     try:
-        return connect(address).stop_job(job_id)
-    except RuntimeError as exc:
-        raise ClusterError(f"cannot stop job {job_id!r} ({exc})") from None
+        yield
+    except (RuntimeError, ConnectionError, RayError) as exc:
+        raise ClusterError(f"could not {what}: {exc}") from None
 
 
 def _attempts(client: Any, base: str) -> list[JobState]:
