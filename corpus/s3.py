@@ -3,7 +3,8 @@
 The client comes from boto3's standard chain: credentials from the environment,
 shared files or an instance role; the endpoint from `AWS_ENDPOINT_URL` when set,
 so MinIO, SeaweedFS, R2 or a test server work unchanged. Throttling and 5xx
-answers are retried with backoff by botocore's retry modes. Every upload carries
+answers are retried with exponential backoff and jitter (botocore's standard
+retry mode, 10 attempts). Every upload carries
 `ChecksumSHA256`, so the store itself refuses bytes damaged in transit. Every
 request is counted through `corpus.meter`, because requests are part of what a
 run costs.
@@ -28,7 +29,7 @@ from corpus import meter
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
 READ_BUFFER = 8 * 1024 * 1024
-RETRIES = Config(retries={"max_attempts": 10, "mode": "adaptive"}, connect_timeout=10, read_timeout=120)
+RETRIES = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=10, read_timeout=120)
 GLOB_CHARS = "*?["
 
 

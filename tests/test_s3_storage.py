@@ -2,6 +2,9 @@
 
 import base64
 import hashlib
+import http.client
+import http.server
+import threading
 
 import boto3
 import pytest
@@ -130,3 +133,75 @@ def test_warc_read_from_s3_gives_the_same_records_as_from_disk(s3_bucket, data_d
     from_disk = records(str(local))
     assert len(from_disk) > 10
     assert records(uri) == from_disk
+
+
+def test_a_run_reading_its_warc_from_s3_gives_the_same_documents(s3_bucket, tmp_path, data_dir):
+    from corpus.shards import iter_documents
+    from tests.runs import run_serial
+
+    local = data_dir / "warc" / "dolma" / "sample-0000.warc.gz"
+    open_storage(s3_bucket).upload_file("crawl/sample-0000.warc.gz", local)
+    from_s3 = run_serial(str(tmp_path / "from-s3"), inputs=[f"{s3_bucket}/crawl/*.warc.gz"])
+    from_disk = run_serial(str(tmp_path / "from-disk"), inputs=[str(local)])
+    assert from_disk.manifest["languages"]["en"]["docs"] > 5
+    for lang, totals in from_disk.manifest["languages"].items():  # bytes differ: `source` names the WARC's URI
+        assert (from_s3.manifest["languages"][lang]["docs"], from_s3.manifest["languages"][lang]["tokens"]) == (
+            totals["docs"], totals["tokens"]
+        )
+
+    def docs(out):
+        return [(d["id"], d["text"]) for d in iter_documents(str(out), columns=["id", "text"])]
+
+    assert docs(tmp_path / "from-s3") == docs(tmp_path / "from-disk")
+
+
+class Throttling(http.server.BaseHTTPRequestHandler):
+    """Answers `SlowDown` (503) to the first `failures` requests, then forwards to the S3 server."""
+
+    failures = 0
+    upstream = ""
+    seen: list[tuple[str, int]] = []
+
+    def _handle(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if len(self.seen) < Throttling.failures:
+            self.seen.append((self.command, 503))
+            error = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(error)))
+            self.end_headers()
+            self.wfile.write(error)
+            return
+        self.seen.append((self.command, 200))
+        connection = http.client.HTTPConnection(*Throttling.upstream.split(":"))
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+        connection.request(self.command, self.path, body=body or None, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _handle
+
+    def log_message(self, *args):
+        pass
+
+
+def test_throttled_requests_are_retried_until_they_succeed(s3_bucket, s3_endpoint, monkeypatch):
+    Throttling.upstream, Throttling.failures, Throttling.seen = s3_endpoint.removeprefix("http://"), 1, []
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{proxy.server_address[1]}")
+        store = open_storage(s3_bucket)
+        store.write_bytes("stats.json", b'{"ok": true}')
+        assert Throttling.seen == [("PUT", 503), ("PUT", 200)]
+        assert store.read_bytes("stats.json") == b'{"ok": true}'
+    finally:
+        proxy.shutdown()
