@@ -179,13 +179,19 @@ class _Partition:
             return
         if delay:
             self.fetcher.gates.set_delay(host, delay)
-        lanes = [self._lane(host) for _ in range(self.cfg.per_host_concurrency)]
-        await asyncio.gather(*lanes)
-
-    async def _lane(self, host: str) -> None:
-        while self.budget > 0 and (item := self.frontier.pop(host)) is not None:
-            self.budget -= 1
-            await self._visit(*item)
+        running: set[asyncio.Task] = set()
+        while True:  # up to per_host_concurrency visits at once; their links may refill the queue
+            while len(running) < self.cfg.per_host_concurrency and self.budget > 0:
+                item = self.frontier.pop(host)
+                if item is None:
+                    break
+                self.budget -= 1
+                running.add(asyncio.create_task(self._visit(*item)))
+            if not running:
+                return
+            finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                task.result()
 
     async def _visit(self, url: str, depth: int) -> None:
         if not await self.robots.allowed(url):

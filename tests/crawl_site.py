@@ -140,7 +140,7 @@ def html_page(title: str, text: str, links: list[str] = (), charset: str = "utf-
     return (
         f'<html><head><meta charset="{charset}"><title>{title}</title></head>'
         f"<body><article><h1>{title}</h1>{paragraphs}</article><ul>{anchors}</ul></body></html>"
-    ).encode(charset)
+    ).encode(charset, errors="xmlcharrefreplace")
 
 
 def crawl_config(**overrides) -> CrawlConfig:
