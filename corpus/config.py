@@ -110,7 +110,7 @@ class QualityThresholds(Section):
     min_hangul_share: float | None = None
     max_jamo_share: float | None = None
     # Classifier
-    min_quality_score: float | None = Field(0.1, ge=0.0, le=1.0, description="drop below this classifier score")
+    min_quality_score: float | None = Field(0.03, ge=0.0, le=1.0, description="drop below this classifier score")
 
 
 class KoreanThresholds(QualityThresholds):
@@ -123,6 +123,7 @@ class KoreanThresholds(QualityThresholds):
     short_line_chars: int = Field(15, ge=0)
     min_hangul_share: float | None = 0.5
     max_jamo_share: float | None = 0.05
+    min_quality_score: float | None = Field(0.1, ge=0.0, le=1.0)
 
 
 class QualityConfig(Section):
@@ -410,8 +411,10 @@ class RunConfig(Section):
         return [value] if isinstance(value, str) else value
 
     def sha256(self) -> str:
-        """Hash of everything that changes the output (not where Ray runs)."""
-        payload = self.model_dump(mode="json", exclude={"ray", "crawl"})
+        """Hash of everything that decides the output's content (not where it is
+        written, where Ray runs, or how a crawl fetched), so the same run is
+        recognised wherever it is written."""
+        payload = self.model_dump(mode="json", exclude={"ray", "crawl", "output"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
