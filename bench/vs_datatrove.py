@@ -1,0 +1,286 @@
+"""Documents per second per core: corpus-builder against datatrove, same WARCs, same steps.
+
+Both sides run one process on one core over the same WARC files with the same
+steps: WARC reader -> trafilatura (same options) -> fastText lid.176 en/ko ->
+Gopher repetition + quality rules -> MinHash signatures (128 hashes, 5-grams)
+-> Parquet. Ours runs `process_unit` (what a Ray actor runs); datatrove runs a
+LocalPipelineExecutor with tasks=1, workers=1. Each side runs in a fresh child
+process; its CPU seconds (its own and its children's: datatrove extracts in a
+sandbox subprocess) over the processing part are what "per core" divides by.
+Model loading counts on both sides; interpreter start-up and imports do not.
+
+Quality is shown beside speed: token recall of each side's output against the
+human-annotated article bodies of the scrapinghub pages in the constructed WARC
+(a page a side dropped scores 0), and the same over pages both sides kept.
+
+datatrove lives in its own venv (`make bench-datatrove`), never in .venv.
+Usage: .venv/bin/python bench/vs_datatrove.py [--repeat 3] [--no-screen] [WARC ...]
+The last line printed is `ratio_vs_datatrove: X` (ours over datatrove, docs/s per core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data"
+DT_VENV = REPO / "bench" / ".venv-datatrove"
+CONSTRUCTED = SHARED / "warc" / "constructed" / "aeb_and_korean_feeds.warc.gz"
+DEFAULT_INPUTS = [
+    CONSTRUCTED,
+    SHARED / "warc" / "dolma" / "sample-0000.warc.gz",
+    SHARED / "warc" / "resiliparse" / "warcfile.warc.gz",
+    SHARED / "warc" / "resiliparse" / "clueweb-quirk.warc.gz",
+]
+LID_MODEL = REPO / "models" / "lid.176.ftz"
+MINHASH_PERM, NGRAM = 128, 5
+EXTRACT_OPTIONS = {"favor_precision": False, "include_tables": True, "deduplicate": False}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("inputs", nargs="*", type=Path, default=DEFAULT_INPUTS)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-screen", action="store_true", help="run ours without the language screen")
+    parser.add_argument("--side", choices=["ours", "datatrove"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    inputs = [p.resolve() for p in args.inputs]
+    if args.side:  # child process: run one side, print its measurement as JSON
+        run = run_ours if args.side == "ours" else run_datatrove
+        print(json.dumps(run(inputs, args.out, screen=not args.no_screen)))
+        return
+    compare(inputs, args.repeat, screen=not args.no_screen)
+
+
+def compare(inputs: list[Path], repeat: int, screen: bool) -> None:
+    python = DT_VENV / "bin" / "python"
+    if not python.exists():
+        sys.exit(f"datatrove's venv is missing at {DT_VENV}: run `make bench-datatrove` first")
+    records = count_page_records(inputs)
+    gold = gold_bodies()
+    results: dict[str, list[dict]] = {"ours": [], "datatrove": []}
+    for i in range(repeat):
+        order = ["ours", "datatrove"] if i % 2 == 0 else ["datatrove", "ours"]
+        for side in order:
+            with tempfile.TemporaryDirectory(prefix=f"vs-dt-{side}-") as tmp:
+                exe = sys.executable if side == "ours" else str(python)
+                cmd = [exe, __file__, "--side", side, "--out", tmp, *map(str, inputs)]
+                if not screen:
+                    cmd.append("--no-screen")
+                done = subprocess.run(cmd, capture_output=True, text=True, env=_one_thread_env())
+                if done.returncode != 0:
+                    sys.exit(f"{side} failed:\n{done.stderr[-4000:]}")
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                result["recall"] = recall(read_outputs(side, Path(tmp)), gold)
+                results[side].append(result)
+    report(results, records, inputs, screen)
+
+
+def report(results: dict[str, list[dict]], records: int, inputs: list[Path], screen: bool) -> None:
+    print(f"inputs: {len(inputs)} WARC files, {records} response records; screen: {'on' if screen else 'off'}")
+    print(f"{'side':<10} {'cpu s':>7} {'wall s':>7} {'docs/s/core':>12} {'kept':>5} {'recall':>7} {'recall(both)':>12}")
+    rates = {}
+    both = set.intersection(*(set(r[0]["recall"]["kept_gold"]) for r in results.values()))
+    for side, runs in results.items():
+        cpu = statistics.median(r["cpu_seconds"] for r in runs)
+        wall = statistics.median(r["wall_seconds"] for r in runs)
+        rates[side] = records / cpu
+        scores = runs[0]["recall"]["per_page"]
+        on_both = statistics.mean(scores[k] for k in both) if both else float("nan")
+        print(
+            f"{side:<10} {cpu:>7.2f} {wall:>7.2f} {rates[side]:>12.1f} {runs[0]['kept']:>5} "
+            f"{runs[0]['recall']['mean']:>7.3f} {on_both:>12.3f}"
+        )
+    for side, runs in results.items():
+        shares = runs[0].get("stage_cpu")
+        if shares:
+            total = sum(shares.values())
+            print(f"{side} stage shares: " + ", ".join(f"{k} {v / total:.0%}" for k, v in shares.items()))
+    print(f"gold pages: {len(results['ours'][0]['recall']['per_page'])}, kept by both: {len(both)}")
+    print(f"ratio_vs_datatrove: {rates['ours'] / rates['datatrove']:.2f}")
+
+
+# ---------------------------------------------------------------- our side
+
+
+def run_ours(inputs: list[Path], out: Path, screen: bool) -> dict:
+    sys.path.insert(0, str(REPO))
+    from corpus.config import RunConfig
+    from corpus.storage import LocalStorage
+    from ray_jobs.unit import UnitModels, WorkUnit, process_unit
+
+    cfg = RunConfig(
+        screen={"enabled": screen},
+        extract=EXTRACT_OPTIONS | {"favor_recall": False},
+        langid={"languages": ["en", "ko"]},
+        quality={"rules": ["gopher_repetition", "gopher_quality"]},
+        pii={"enabled": False},
+        dedup={"num_perm": MINHASH_PERM},
+        tokenizer={"count": False},
+    )
+    storage = LocalStorage(out)
+    start = _usage()
+    models = UnitModels(cfg)
+    kept, stage_cpu = 0, Counter()
+    for path in inputs:
+        entry = process_unit(WorkUnit.for_input(str(path)), models, storage)
+        kept += entry["docs"]
+        for stage, t in entry["stats"].get("time", {}).items():
+            stage_cpu[stage] += t["cpu_seconds"]
+    cpu, wall = _since(start)
+    return {"cpu_seconds": cpu, "wall_seconds": wall, "kept": kept, "stage_cpu": dict(stage_cpu)}
+
+
+# ----------------------------------------------------------- datatrove's side
+
+
+def run_datatrove(inputs: list[Path], out: Path, screen: bool) -> dict:
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import MinhashDedupSignature
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+    from datatrove.pipeline.extractors import Trafilatura
+    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter, LanguageFilter
+    from datatrove.pipeline.readers import WarcReader
+    from datatrove.pipeline.writers import ParquetWriter
+    from datatrove.utils.lid import FT176LID
+
+    class LocalLid176(FT176LID):
+        """datatrove downloads lid.176.bin at run time; here it reads the same model from disk."""
+
+        @property
+        def model(self):
+            if self._model is None:
+                from fasttext.FastText import _FastText
+
+                self._model = _FastText(str(LID_MODEL))
+            return self._model
+
+    folder = out / "input"
+    folder.mkdir(parents=True)
+    for i, path in enumerate(inputs):
+        (folder / f"{i:03d}-{path.name}").symlink_to(path)
+    language = LanguageFilter(languages=["en", "ko"])
+    language.model = LocalLid176(["en", "ko"])
+    pipeline = [
+        WarcReader(str(folder), glob_pattern="*.warc.gz"),
+        Trafilatura(
+            favour_precision=EXTRACT_OPTIONS["favor_precision"],
+            deduplicate=EXTRACT_OPTIONS["deduplicate"],
+            include_tables=EXTRACT_OPTIONS["include_tables"],
+            timeout=60,  # generous: a noisy shared machine must not turn slowness into skipped pages
+        ),
+        language,
+        GopherRepetitionFilter(),
+        GopherQualityFilter(),
+        ParquetWriter(str(out / "docs")),
+        MinhashDedupSignature(
+            str(out / "signatures"),
+            config=MinhashConfig(n_grams=NGRAM, num_buckets=MINHASH_PERM // 8, hashes_per_bucket=8),
+        ),
+    ]
+    start = _usage()
+    LocalPipelineExecutor(pipeline=pipeline, tasks=1, workers=1, logging_dir=str(out / "logs")).run()
+    cpu, wall = _since(start)
+    kept = sum(1 for p in (out / "docs").rglob("*.parquet") for _ in _parquet_rows(p))
+    return {"cpu_seconds": cpu, "wall_seconds": wall, "kept": kept}
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _usage() -> tuple[float, float]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, time.perf_counter()
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    cpu, wall = _usage()
+    return cpu - start[0], wall - start[1]
+
+
+def _one_thread_env() -> dict[str, str]:
+    """One core per side: no thread pools in BLAS, tokenizers or Arrow."""
+    env = dict(os.environ)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        env[name] = "1"
+    env["TOKENIZERS_PARALLELISM"] = "false"
+    env["DATATROVE_COLORIZE_LOGS"] = "0"
+    return env
+
+
+def _parquet_rows(path: Path):
+    import pyarrow.parquet as pq
+
+    yield from pq.read_table(path, columns=["id"])["id"].to_pylist()
+
+
+def count_page_records(inputs: list[Path]) -> int:
+    from warcio.archiveiterator import ArchiveIterator
+
+    n = 0
+    for path in inputs:
+        with open(path, "rb") as handle:
+            n += sum(1 for record in ArchiveIterator(handle) if record.rec_type == "response")
+    return n
+
+
+def read_outputs(side: str, out: Path) -> dict[str, str]:
+    """url -> output text of one side's run."""
+    import pyarrow.parquet as pq
+
+    texts: dict[str, str] = {}
+    if side == "ours":
+        for path in sorted((out / "_work" / "staged").glob("*.parquet")):
+            table = pq.read_table(path, columns=["url", "text"])
+            texts.update(zip(table["url"].to_pylist(), table["text"].to_pylist()))
+        return texts
+    for path in sorted((out / "docs").rglob("*.parquet")):
+        for row in pq.read_table(path).to_pylist():
+            texts[row["metadata"]["url"]] = row["text"]
+    return texts
+
+
+def gold_bodies() -> dict[str, str]:
+    """url -> human-annotated article body, for the gold pages inside the constructed WARC."""
+    truth = json.loads((SHARED / "gold_extraction" / "scrapinghub_aeb" / "ground-truth.json").read_text())
+    index = json.loads(CONSTRUCTED.with_name("aeb_and_korean_feeds.index.json").read_text())
+    gold = {}
+    for entry in index:
+        if entry.get("gold"):
+            key = entry["gold"].split("#", 1)[1]
+            gold[entry["uri"]] = truth[key]["articleBody"]
+    return gold
+
+
+def recall(texts: dict[str, str], gold: dict[str, str]) -> dict:
+    """Bag-of-words recall of each gold body in the output (0 for a page not in the output)."""
+    per_page = {}
+    for url, body in gold.items():
+        want = Counter(_words(body))
+        got = Counter(_words(texts.get(url, "")))
+        per_page[url] = sum(min(n, got[w]) for w, n in want.items()) / max(1, sum(want.values()))
+    return {
+        "per_page": per_page,
+        "mean": statistics.mean(per_page.values()),
+        "kept_gold": sorted(url for url in gold if url in texts),
+    }
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+if __name__ == "__main__":
+    main()
