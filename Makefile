@@ -8,7 +8,7 @@ LID := models/lid.176.ftz
 DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
 
-.PHONY: setup browser demo tokenizer test bench clean
+.PHONY: setup browser demo tokenizer test bench bench-datatrove clean
 
 setup: $(STAMP) $(LID)
 
@@ -48,6 +48,17 @@ test: setup browser
 
 bench: setup
 	$(PY) bench/stages.py
+
+# datatrove in its own venv, for bench/vs_datatrove.py only (never in .venv).
+DT_VENV := bench/.venv-datatrove
+bench-datatrove: setup $(DT_VENV)/.installed
+	$(PY) bench/vs_datatrove.py
+	$(PY) bench/index_selection.py
+
+$(DT_VENV)/.installed: bench/datatrove-requirements.txt
+	$(PYTHON) -m venv $(DT_VENV)
+	$(DT_VENV)/bin/pip install -q -r bench/datatrove-requirements.txt
+	touch $@
 
 clean:
 	rm -rf out .pytest_cache
