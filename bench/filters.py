@@ -1,0 +1,98 @@
+"""Filtering cost per document against extraction cost, on the same documents.
+
+Extracts every HTML record of the constructed WARC (scrapinghub article pages
+and Korean EUC-KR feeds) plus raw Common Crawl WET text, then times each quality
+rule, the classifier and PII over the extracted texts, three rounds, and prints
+median docs/s per core (process CPU time, so other users of the machine do not
+count) and the ratio to extraction.
+
+Usage: .venv/bin/python bench/filters.py [--data ../shared/data] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# This script's own name would shadow the `filters` package when run as a file.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import pyarrow as pa  # noqa: E402
+
+from corpus.config import ExtractConfig, LangIdConfig, QualityConfig  # noqa: E402
+from corpus.stats import Stats  # noqa: E402
+from corpus.storage import open_input  # noqa: E402
+from crawlers.decode import charset_from_content_type, decode_html  # noqa: E402
+from crawlers.extract import extract_main_text, make_extractor  # noqa: E402
+from crawlers.warc import iter_records  # noqa: E402
+from filters import c4, fineweb, gopher, korean  # noqa: E402
+from filters.langid import LanguageIdentifier  # noqa: E402
+from filters.pii import KINDS, PIIRedactor  # noqa: E402
+from filters.quality import QualityFilter  # noqa: E402
+
+WARC = "warc/constructed/aeb_and_korean_feeds.warc.gz"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    pages = [(r.payload, r.content_type, r.url) for r in iter_records(
+        str(args.data / WARC), Stats(), open_input, 10 << 20, ("text/html", "application/xhtml+xml", "application/rss+xml", "text/xml"))
+        if r.payload]
+    extractor = make_extractor(ExtractConfig())
+    texts: list[str] = []
+
+    def extract() -> None:
+        texts.clear()
+        for body, content_type, url in pages:
+            html, _ = decode_html(body, charset_from_content_type(content_type))
+            result = extract_main_text(html, url, extractor)
+            if result is not None:
+                texts.append(result.text)
+
+    extract_rate = _rate(extract, len(pages), args.rounds)
+    langs, _ = LanguageIdentifier(LangIdConfig()).predict(texts)
+    quality = QualityFilter(QualityConfig())
+    docs = quality.splitter.docs(texts, langs)
+    n = len(docs)
+    stops = quality._stop_words(docs)
+    redactor = PIIRedactor(list(KINDS), key=b"bench")
+    steps = {
+        "split (spaCy words, lines)": lambda: quality.splitter.docs(texts, langs),
+        "stop words (spaCy en / Kiwi ko)": lambda: quality._stop_words(docs),
+        "korean": lambda: [korean.figures(d) for d in docs],
+        "gopher_quality": lambda: [gopher.quality_figures(d, s) for d, s in zip(docs, stops)],
+        "gopher_repetition": lambda: [gopher.repetition_figures(d) for d in docs],
+        "c4": lambda: [c4.figures(d, 3) for d in docs],
+        "fineweb": lambda: [fineweb.figures(d, 30) for d in docs],
+        "quality_classifier": lambda: quality.classifier.score(texts),
+        "pii": lambda: [redactor.redact(t) for t in texts],
+    }
+    table = pa.table({"text": texts, "lang": langs})
+    steps["total (quality stage + pii)"] = lambda: redactor.apply(quality.apply(table, Stats())[0], Stats())
+    print(f"{len(pages)} pages extracted to {n} documents ({sum(map(len, texts)):,} chars; "
+          f"{langs.count('ko')} ko, {langs.count('en')} en)")
+    print(f"{'step':34s} {'docs/s/core':>12s} {'x extraction':>13s}")
+    print(f"{'extraction (trafilatura)':34s} {extract_rate:12.0f} {1.0:13.1f}")
+    for name, step in steps.items():
+        rate = _rate(step, n, args.rounds)
+        print(f"{name:34s} {rate:12.0f} {rate / extract_rate:13.1f}")
+
+
+def _rate(step, n: int, rounds: int) -> float:
+    """Median documents per CPU-second over `rounds` runs."""
+    seconds = []
+    for _ in range(rounds):
+        start = time.process_time()
+        step()
+        seconds.append(time.process_time() - start)
+    return n / statistics.median(seconds)
+
+
+if __name__ == "__main__":
+    main()
