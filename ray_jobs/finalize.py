@@ -121,9 +121,6 @@ def _write_samples(out: Storage, entries: list[dict[str, Any]]) -> None:
         for group in entry.get("samples", []):
             bucket = merged.setdefault((group["stage"], group["reason"], group["lang"]), [])
             bucket.extend(group["docs"][: SAMPLES_PER_LANG - len(bucket)])
-    by_file: dict[str, list[str]] = {}
     for (stage, reason, lang), docs in sorted(merged.items()):
-        lines = by_file.setdefault(f"{WORK}/samples/{stage}/{reason}.jsonl", [])
-        lines.extend(json.dumps({"lang": lang, **doc}, ensure_ascii=False) for doc in docs)
-    for rel, lines in by_file.items():
-        out.write_bytes(rel, ("\n".join(lines) + "\n").encode())
+        lines = [json.dumps({"lang": lang, **doc}, ensure_ascii=False) for doc in docs]
+        out.write_bytes(f"{WORK}/samples/{stage}/{reason}/{lang}.jsonl", ("\n".join(lines) + "\n").encode())
