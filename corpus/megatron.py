@@ -18,7 +18,6 @@ here is written from that layout alone and is what the tests check against.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
+from corpus.publish import file_sha256
 from corpus.storage import Storage, open_input
 from corpus.tokenizer import encode
 
@@ -133,10 +133,10 @@ def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list
             counted: list[int] = []
             docs = write_indexed_dataset(local, _tokenized(out, shard["path"], tokenizer, counted), eod, dtype)
             for suffix in (".bin", ".idx"):
-                data = local.with_suffix(suffix).read_bytes()
-                out.upload_file(rel + suffix, local.with_suffix(suffix))
+                path = local.with_suffix(suffix)
+                out.upload_file(rel + suffix, path)
                 entries.append(
-                    ExportEntry(rel + suffix, shard["lang"], docs, sum(counted), len(data), hashlib.sha256(data).hexdigest()).__dict__
+                    ExportEntry(rel + suffix, shard["lang"], docs, sum(counted), path.stat().st_size, file_sha256(path)).__dict__
                 )
     return entries
 

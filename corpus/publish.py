@@ -12,6 +12,7 @@ locally). So:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -67,6 +68,15 @@ def publish_manifest(out: Storage, manifest: dict[str, Any]) -> bool:
     except FileExistsError:
         published_run(out, manifest["run_id"])
         return False
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB pieces: how manifests name their files' content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _listed(manifest: dict[str, Any]) -> list[dict[str, Any]]:

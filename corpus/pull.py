@@ -9,7 +9,6 @@ fails. The manifest is written to DEST last, like the run itself.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from corpus.manifest import MANIFEST, manifest_bytes
-from corpus.publish import read_manifest
+from corpus.publish import file_sha256, read_manifest
 from corpus.storage import LocalStorage, Storage, open_storage
 
 ATTEMPTS = 3
@@ -76,7 +75,7 @@ def pull(
 def _fetch_verified(source: Storage, entry: dict, dest: Path, attempts: int) -> tuple[dict, str, int]:
     """("skipped" | "fetched" | why it failed, bytes downloaded) for one manifest entry."""
     target = dest / entry["path"]
-    if target.is_file() and _sha256(target) == entry["sha256"]:
+    if target.is_file() and file_sha256(target) == entry["sha256"]:
         return entry, "skipped", 0
     part = target.with_name(f".{target.name}.pull")
     fetched, got = 0, None
@@ -84,7 +83,7 @@ def _fetch_verified(source: Storage, entry: dict, dest: Path, attempts: int) -> 
         for _ in range(attempts):
             source.download_file(entry["path"], part)
             fetched += part.stat().st_size
-            got = _sha256(part)
+            got = file_sha256(part)
             if got == entry["sha256"]:
                 os.replace(part, target)
                 return entry, "fetched", fetched
@@ -93,11 +92,3 @@ def _fetch_verified(source: Storage, entry: dict, dest: Path, attempts: int) -> 
     finally:
         part.unlink(missing_ok=True)
     return entry, f"sha256 {got} after {attempts} fetches, manifest says {entry['sha256']}", fetched
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -20,6 +20,7 @@ import pyarrow as pa
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
 from corpus.config import REPO_ROOT, TokenizerConfig, TokenizerTrainConfig
+from corpus.publish import file_sha256
 from corpus.stats import Stats
 
 EOD = "<|endoftext|>"
@@ -63,7 +64,7 @@ def train_tokenizer(run_uri: str, cfg: TokenizerTrainConfig, output: str | Path)
     return TrainReport(
         output=str(output),
         vocab_size=tokenizer.get_vocab_size(),
-        sha256=_file_sha256(output),
+        sha256=file_sha256(output),
         chars={lang: p.chars for lang, p in plan.items()},
         docs={lang: len(p.ids) for lang, p in plan.items()},
         repeats={lang: p.repeats for lang, p in plan.items()},
@@ -92,7 +93,7 @@ def tokenizer_info(path: str | Path) -> dict:
         name = path.name
     return {
         "name": name,
-        "sha256": _file_sha256(path),
+        "sha256": file_sha256(path),
         "vocab_size": tokenizer.get_vocab_size(),
         "eod_token": EOD,
         "eod_id": eod_id(tokenizer),
@@ -196,7 +197,3 @@ def _empty_byte_level_bpe() -> Tokenizer:
 
 def _seeded_hash(seed: int, doc_id: str) -> str:
     return hashlib.sha256(f"{seed}:{doc_id}".encode()).hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -81,6 +81,12 @@ def test_pull_exits_non_zero_when_the_stored_object_stays_wrong(s3_bucket, tmp_p
     assert (dest / "shards/lang=en/part-00000.parquet").exists()
     assert not (dest / "manifest.json").exists(), "an incomplete pull does not look complete"
 
+    run_serial(f"{s3_bucket}/runs/fresh")  # the same run again: restore the damaged object from it
+    store.write_bytes("shards/lang=ko/part-00000.parquet", open_storage(f"{s3_bucket}/runs/fresh").read_bytes("shards/lang=ko/part-00000.parquet"))
+    resumed = pull(s3_run, dest, progress=False)
+    assert resumed.ok and resumed.fetched == ["shards/lang=ko/part-00000.parquet"]
+    assert resumed.skipped == ["shards/lang=en/part-00000.parquet"] and (dest / "manifest.json").exists()
+
 
 def test_pull_by_language_fetches_only_that_language(s3_run, tmp_path):
     answer = CliRunner().invoke(app, ["pull", s3_run, str(tmp_path / "ko"), "--lang", "ko", "--workers", "2", "--no-progress"])
