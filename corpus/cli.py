@@ -232,12 +232,14 @@ def pull(
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:
     """Download the shards a run's manifest lists, verify sha256, skip verified files, re-fetch bad ones."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from corpus.pull import pull as pull_run
 
     try:
         result = pull_run(uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+    except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:
+        _fail(f"{uri}: {exc}")
     for path, why in sorted(result.failed.items()):
         console.print(f"[red]bad:[/red] {path}: {why}", highlight=False)
     Console().print(
@@ -264,6 +266,8 @@ def tokenizer_train(
     weight: Optional[list[str]] = typer.Option(None, help="LANG=WEIGHT share of the sample (repeatable)"),
 ) -> None:
     """Train a byte-level BPE on a language-balanced sample of a run's shards."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from corpus.tokenizer import train_tokenizer
 
     sets = list(set or [])
@@ -279,8 +283,8 @@ def tokenizer_train(
     cfg = build_config(config, None, None, sets)
     try:
         report = train_tokenizer(run_uri, cfg.tokenizer.train, output)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+    except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:
+        _fail(f"{run_uri}: {exc}")
     for lang in sorted(report.docs):
         Console().print(f"{lang}: {report.docs[lang]:,} docs, {report.chars[lang]:,} chars (x{report.repeats[lang]})")
     if report.missing:
