@@ -51,7 +51,7 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     values = signatures.astype(np.uint64, copy=False)
     out = np.empty((values.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        h = np.full(values.shape[0], np.uint64(band + 1) * _GOLDEN, dtype=np.uint64)
+        h = np.full(values.shape[0], ((band + 1) * int(_GOLDEN)) % (1 << 64), dtype=np.uint64)
         for col in range(band * rows, (band + 1) * rows):
             h = _splitmix64(h ^ values[:, col])
         out[:, band] = h

@@ -1,0 +1,153 @@
+"""Corpus-wide dedup on staged parts: injected near-duplicates of real documents
+are found, distinct documents are not merged, Ray equals the plain path."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.config import DedupConfig
+from corpus.stats import Stats
+from corpus.storage import LocalStorage
+from dedup.shingles import Shingler
+from ray_jobs.dedup import DedupDecisions, SignatureStage, deduplicate
+
+
+def _docs(data_dir, name, n):
+    with gzip.open(data_dir / "near_dup" / f"{name}.docs.jsonl.gz", "rt") as f:
+        return [json.loads(line) for _, line in zip(range(n), f)]
+
+
+def _edit(text: str, rate: float, rng: random.Random) -> str:
+    """Replace `rate` of the words and swap two paragraphs: a templated copy."""
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), max(1, int(len(words) * rate))):
+        words[i] = "edited"
+    paragraphs = " ".join(words).split("\n")
+    if len(paragraphs) > 2:
+        paragraphs[0], paragraphs[-1] = paragraphs[-1], paragraphs[0]
+    return "\n".join(paragraphs)
+
+
+def _jaccard(a, b) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b)
+
+
+@pytest.fixture(scope="module")
+def corpus(data_dir):
+    """Distinct English and Korean originals (the low-duplication control set),
+    plus edited copies (1-10% of words) of some, spread over three parts."""
+    rng = random.Random(7)
+    originals = [d for d in _docs(data_dir, "web_docs_mixed", 633) if len(d["text"].split()) >= 150][:120]
+    rows = [{"id": f"o{i:04d}", "lang": "en", "text": d["text"], "quality_score": 0.5} for i, d in enumerate(originals)]
+    copies = {}
+    for i in range(0, 40):
+        copy_id = f"c{i:04d}"
+        rows.append({"id": copy_id, "lang": "en", "text": _edit(originals[i]["text"], rng.choice([0.01, 0.03]), rng), "quality_score": 0.9 if i % 2 else 0.1})
+        copies[copy_id] = f"o{i:04d}"
+    rows.append({"id": "x0000", "lang": "en", "text": originals[50]["text"].upper(), "quality_score": 0.5})
+    ko = [d["text"] for d in _docs(data_dir, "ko_news_comments", 400) if len(d["text"]) > 120][:30]
+    for i, text in enumerate(ko):
+        rows.append({"id": f"k{i:04d}", "lang": "ko", "text": text, "quality_score": None})
+    rows.append({"id": "k9000", "lang": "ko", "text": ko[0] + " 진짜", "quality_score": None})
+    rows += [{"id": "e0000", "lang": "en", "text": "", "quality_score": None}, {"id": "e0001", "lang": "en", "text": " ", "quality_score": None}]
+    rng.shuffle(rows)
+    return rows, copies
+
+
+def _stage(tmp_path, rows, cfg):
+    out = LocalStorage(tmp_path)
+    stage = SignatureStage(cfg)
+    staged = []
+    for part in range(3):
+        table = pa.Table.from_pylist(rows[part::3], schema=pa.schema([("id", pa.string()), ("lang", pa.string()), ("text", pa.string()), ("quality_score", pa.float32())]))
+        table, _ = stage.apply(table, Stats())
+        rel = f"_work/staged/part{part}.parquet"
+        out.path(rel).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out.path(rel))
+        staged.append(rel)
+    return out, staged
+
+
+def _decide(tmp_path, rows, cfg, run_id="r1"):
+    out, staged = _stage(tmp_path, rows, cfg)
+    decisions = deduplicate(cfg, out, staged, run_id, len(rows))
+    stats, kept = Stats(), []
+    for rel in staged:
+        kept.append(decisions.apply(rel, pq.read_table(out.path(rel)), stats))
+    return pa.concat_tables(kept), stats
+
+
+def test_injected_near_duplicates_are_removed_and_originals_kept(tmp_path, corpus):
+    rows, copies = corpus
+    kept, stats = _decide(tmp_path, rows, DedupConfig(executor="local"))
+    kept_ids = set(kept["id"].to_pylist())
+    text = {r["id"]: r["text"] for r in rows}
+    shingles = Shingler("word", 5)
+    similar = [c for c, o in copies.items() if _jaccard(shingles(text[c]), shingles(text[o])) >= 0.85]
+    assert len(similar) >= 10
+    assert sum(1 for c in similar if len({c, copies[c]} & kept_ids) == 1) / len(similar) >= 0.9
+    found = sum(1 for c, o in copies.items() if len({c, o} & kept_ids) == 1)
+    originals = {r["id"] for r in rows if r["id"].startswith("o")}
+    for gone in originals - kept_ids - set(copies.values()):  # the set has a few natural duplicates
+        best = max(_jaccard(shingles(text[gone]), shingles(text[other])) for other in text if other != gone)
+        assert best >= 0.5, f"{gone} was merged with no document sharing half its shingles"
+    clusters = dict(zip(kept["id"].to_pylist(), kept["dup_cluster"].to_pylist()))
+    assert all(clusters[k] == k for k in kept_ids)
+    assert "x0000" not in kept_ids  # the upper-cased copy: an exact duplicate after normalising
+    assert stats.dropped_docs("dedup_exact", "exact_duplicate") >= 2
+    dropped = stats.dropped_docs("dedup_exact") + stats.dropped_docs("dedup_near")
+    assert dropped == len(rows) - kept.num_rows
+    assert stats.dropped_docs("dedup_near", "near_duplicate") >= found
+    assert {"e0000", "e0001"} & kept_ids == {"e0000"}  # empty texts: exact duplicates, never near
+
+
+def test_survivor_is_the_higher_quality_copy(tmp_path, corpus):
+    rows, copies = corpus
+    kept, _ = _decide(tmp_path, rows, DedupConfig(executor="local"))
+    kept_ids = set(kept["id"].to_pylist())
+    for i, (copy_id, original) in enumerate(sorted(copies.items())):
+        if {copy_id, original} <= kept_ids:
+            continue
+        assert (copy_id in kept_ids) == (i % 2 == 1), copy_id  # 0.9 beats 0.5 beats 0.1
+
+
+def test_korean_edited_comment_is_a_near_duplicate(tmp_path, corpus):
+    rows, _ = corpus
+    kept, _ = _decide(tmp_path, rows, DedupConfig(executor="local"))
+    ids = set(kept["id"].to_pylist())
+    assert "k0000" in ids and "k9000" not in ids
+
+
+@pytest.mark.ray
+def test_ray_path_equals_plain_path(tmp_path, corpus, ray_local):
+    rows, _ = corpus
+    plain, plain_stats = _decide(tmp_path / "plain", rows, DedupConfig(executor="local"))
+    on_ray, ray_stats = _decide(tmp_path / "ray", rows, DedupConfig(executor="ray", partitions=3))
+    assert plain.select(["id", "dup_cluster"]).to_pylist() == on_ray.select(["id", "dup_cluster"]).to_pylist()
+    assert plain_stats.to_dict()["stages"] == ray_stats.to_dict()["stages"]
+
+
+def test_index_keeps_next_run_from_readmitting(tmp_path, corpus):
+    rows, _ = corpus
+    index = str(tmp_path / "index")
+    first, _ = _decide(tmp_path / "a", rows, DedupConfig(executor="local", index=index), run_id="month1")
+    again = [dict(r, id="n" + r["id"]) for r in rows]
+    second, stats = _decide(tmp_path / "b", again, DedupConfig(executor="local", index=index), run_id="month2")
+    assert first.num_rows > 100
+    assert second.num_rows == 0  # every document, renamed, is already in the corpus
+    assert stats.dropped_docs("dedup_exact") + stats.dropped_docs("dedup_near") == len(rows)
+
+
+def test_index_with_other_settings_is_refused(tmp_path, corpus):
+    rows, _ = corpus
+    index = str(tmp_path / "index")
+    _decide(tmp_path / "a", rows[:30], DedupConfig(executor="local", index=index), run_id="m1")
+    with pytest.raises(ValueError, match="built with"):
+        _decide(tmp_path / "b", rows[:30], DedupConfig(executor="local", index=index, num_perm=64), run_id="m2")
