@@ -61,7 +61,7 @@ class SignatureStage:
         shingle_sets = [self._shingler(lang)(text) for text, lang in zip(texts, langs)]
         signatures = self.hasher.signatures(shingle_sets)
         hashes = band_hashes(signatures, self.bands, self.rows)
-        empty = np.array([not s for s in shingle_sets])
+        empty = np.array([not s for s in shingle_sets], dtype=bool)
         flat = pa.array(hashes.reshape(-1), pa.uint64())
         offsets = pa.array(np.arange(0, hashes.size + 1, self.bands, dtype=np.int32))
         bands = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(empty))
