@@ -29,14 +29,14 @@ def make_extractor(cfg: ExtractConfig) -> Extractor:
         comments=cfg.include_comments,
         tables=cfg.include_tables,
         dedup=cfg.deduplicate,
-        with_metadata=True,
+        with_metadata=cfg.metadata,
     )
 
 
 def extract_main_text(html: str, url: str | None, options: Extractor) -> Extraction | None:
     """The page's main text, title and date; None when trafilatura finds no content."""
     options.url = url
-    document = trafilatura.bare_extraction(html, url=url, options=options, with_metadata=True)
+    document = trafilatura.bare_extraction(html, url=url, options=options, with_metadata=options.with_metadata)
     if document is None or not document.text:
         return None
     return Extraction(text=document.text, title=document.title, date=document.date)
