@@ -75,8 +75,8 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     _write_samples(out, entries)
     out.write_bytes("stats.json", stats.to_json().encode())
     counted = cfg.tokenizer.count or cfg.tokenizer.export_megatron
-    tokenizer = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
-    manifest = build_manifest(run_id, newest, cfg.sha256(), tokenizer, shards)
+    named = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
+    manifest = build_manifest(run_id, newest, cfg.sha256(), named, shards)
     if cfg.tokenizer.export_megatron:
         tokenizer = load_tokenizer(cfg.tokenizer.resolved_path())
         manifest["tokenized"] = export_shards(out, manifest["shards"], tokenizer, eod_id(tokenizer))
