@@ -12,7 +12,7 @@ from corpus.stats import Stats
 from corpus.storage import LocalStorage, open_input
 from crawlers.ranges import coalesce, fetch_members, iter_ranged_records
 from crawlers.warc import iter_records
-from ray_jobs.pipeline import plan_units
+from ray_jobs.pipeline import plan_units, run
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 from tests.cc_layout import build_layout
 
@@ -79,16 +79,37 @@ def test_ranged_records_equal_the_whole_file_records_they_select(layout, crawl_b
                 twin.url, twin.record_id, twin.payload, twin.problem)
 
 
-def test_selected_run_yields_the_documents_of_a_whole_file_run_filtered_afterwards(layout, crawl_bucket, tmp_path):
+@pytest.fixture(scope="module")
+def selected_docs(crawl_bucket, tmp_path_factory) -> dict[str, dict]:
+    """Staged documents of the Korean selection, run unit by unit in this process."""
     cfg = RunConfig(select=_select(crawl_bucket, mime_types=[]))
-    models = UnitModels(cfg)
-    selected = _staged_docs(plan_units(cfg), models, tmp_path / "selected")
+    return _staged_docs(plan_units(cfg), UnitModels(cfg), tmp_path_factory.mktemp("selected"))
+
+
+def test_selected_run_yields_the_documents_of_a_whole_file_run_filtered_afterwards(
+    layout, crawl_bucket, selected_docs, tmp_path
+):
     whole_units = [WorkUnit.for_input(f"{crawl_bucket}/{p.relative_to(layout.root)}") for p in layout.files()]
-    everything = _staged_docs(whole_units, models, tmp_path / "whole")
+    everything = _staged_docs(whole_units, UnitModels(RunConfig()), tmp_path / "whole")
     korean_urls = {url for url, lang in layout.langs.items() if lang == "ko"}
     filtered = {k: v for k, v in everything.items() if v["url"] in korean_urls}
-    assert len(selected) >= 1 and selected == filtered
-    assert {d["lang"] for d in selected.values()} == {"ko"}
+    assert len(selected_docs) >= 1 and selected_docs == filtered
+    assert {d["lang"] for d in selected_docs.values()} == {"ko"}
+
+
+@pytest.mark.ray
+def test_ray_run_of_a_selection_stages_the_same_documents(ray_local, crawl_bucket, selected_docs, tmp_path):
+    cfg = RunConfig(
+        select=_select(crawl_bucket, mime_types=[]), output=str(tmp_path / "run"), ray={"progress": False},
+        dedup={"enabled": False},  # corpus-wide; staged documents do not depend on it
+    )
+    result = run(cfg, executor="ray")
+    staged = LocalStorage(tmp_path / "run")
+    ids = set()
+    for rel in staged.list("_work/staged/"):
+        ids |= set(pq.read_table(staged.path(rel), columns=["id"])["id"].to_pylist())
+    assert ids == set(selected_docs)
+    assert set(result.manifest["languages"]) == {"ko"}
 
 
 def test_missing_warc_and_short_range_cost_only_their_records(layout, crawl_bucket):
