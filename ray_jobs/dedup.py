@@ -173,7 +173,10 @@ def _read_nodes(verify: bool, source: tuple[str, str, str, int]) -> pa.Table:
     and infinite quality, so an already published document always survives.
     """
     kind, uri, rel, ordinal = source
-    raw = pq.read_table(pa.BufferReader(open_storage(uri).read_bytes(rel)))
+    data = open_storage(uri).read_bytes(rel)
+    wanted = {"id", "key", "bands", "quality_score", KEY_COL, BANDS_COL} | ({SIG_COL} if verify else set())
+    present = pq.read_schema(pa.BufferReader(data)).names
+    raw = pq.read_table(pa.BufferReader(data), columns=[c for c in present if c in wanted])
     n = raw.num_rows
     rows = np.arange(n, dtype=np.int64)
     if kind == "index":
