@@ -94,7 +94,9 @@ def join_labels(labels: pa.Table, attrs: pa.Table) -> pa.Table:
 
 
 def pick_survivors(members: pa.Table, reason: str) -> pa.Table:
-    """One survivor per `group`: highest quality (missing = lowest), then smallest id.
+    """One survivor per `group`: highest quality (missing = lowest), then smallest id,
+    then smallest doc number (the same record read from two copies of a file has
+    one id; exact and near dedup must still pick the same copy).
 
     `members`: doc, id, quality, group. Returns doc, id, cluster_id (the
     survivor's id) and reason (`reason` for the others, null for the survivor).
@@ -103,7 +105,9 @@ def pick_survivors(members: pa.Table, reason: str) -> pa.Table:
         return DECISION_SCHEMA.empty_table()
     quality = pc.fill_null(members["quality"].cast(pa.float64()), -np.inf)
     members = members.set_column(members.schema.get_field_index("quality"), "quality", quality)
-    ordered = members.sort_by([("group", "ascending"), ("quality", "descending"), ("id", "ascending")])
+    ordered = members.sort_by(
+        [("group", "ascending"), ("quality", "descending"), ("id", "ascending"), ("doc", "ascending")]
+    )
     group = ordered["group"].to_numpy()
     first = np.r_[True, group[1:] != group[:-1]]
     leader = np.maximum.accumulate(np.where(first, np.arange(group.size), 0))

@@ -179,3 +179,16 @@ def test_cli_run_prints_summary(tmp_path):
     proc = corpus_cli("run", "--input", str(DEMO_WARC), "--output", str(tmp_path / "o"), "--serial", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "output by language" in proc.stdout and "ko" in proc.stdout
+
+
+def test_the_same_warc_twice_gives_each_document_once(tmp_path, data_dir):
+    """Copies share record ids; exact and near dedup must agree on which copy survives."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.warc.gz", "b.warc.gz"):
+        shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / name)
+    once = run_serial([folder / "a.warc.gz"], tmp_path / "once")
+    twice = run_serial([folder / "a.warc.gz", folder / "b.warc.gz"], tmp_path / "twice")
+    assert once.manifest["languages"]["en"]["docs"] > 0
+    assert sorted(d["id"] for d in shard_docs(tmp_path / "twice")) == sorted(d["id"] for d in shard_docs(tmp_path / "once"))
+    assert twice.stats.dropped_docs("dedup_exact", "exact_duplicate") == once.manifest["languages"]["en"]["docs"]
