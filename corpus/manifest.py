@@ -16,7 +16,7 @@ FORMAT = 1
 
 
 def build_manifest(
-    run_id: str, created: str | None, config_sha256: str, tokenizer: str | None, shards: list[ShardEntry]
+    run_id: str, created: str | None, config_sha256: str, tokenizer: dict[str, Any] | None, shards: list[ShardEntry]
 ) -> dict[str, Any]:
     """`created` is the newest fetch time among the run's documents: the data's date."""
     languages: dict[str, dict[str, int]] = {}
