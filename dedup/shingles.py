@@ -7,6 +7,7 @@ word) n-grams, Kiwi morpheme n-grams, and character n-grams.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 from dedup.normalize import normalize
@@ -26,7 +27,6 @@ class Shingler:
         if size < 1:
             raise ValueError(f"shingle size must be at least 1, got {size}")
         self.kind, self.size = kind, size
-        self._kiwi = None
 
     def __call__(self, text: str | None) -> list[bytes]:
         norm = normalize(text)
@@ -38,11 +38,15 @@ class Shingler:
     def _tokens(self, norm: str) -> list[str]:
         if self.kind == "word":
             return norm.split(" ")
-        if self._kiwi is None:
-            from kiwipiepy import Kiwi
+        return [token.form for token in _kiwi().tokenize(norm)]
 
-            self._kiwi = Kiwi()
-        return [token.form for token in self._kiwi.tokenize(norm)]
+
+@lru_cache(maxsize=1)
+def _kiwi():
+    """One Kiwi per process: loading its model takes seconds, tokenizing is fast."""
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
 
 
 def _ngrams(units, size: int, sep: str) -> set[str]:
