@@ -105,8 +105,8 @@ def run(
 
 
 def _require_io(cfg: RunConfig) -> None:
-    if not cfg.input:
-        _usage("no input: pass --input GLOB or set `input:` in the config")
+    if not cfg.input and not cfg.select.index:
+        _usage("no input: pass --input GLOB or set `input:` (or `select.index:`) in the config")
     if not cfg.output:
         _usage("no output: pass --output DIR or set `output:` in the config")
 

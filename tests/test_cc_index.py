@@ -132,3 +132,23 @@ def _row(url: str, languages: str | None) -> dict:
         "content_mime_detected": "text/html", "fetch_status": 200, "warc_filename": "crawl-data/x.warc.gz",
         "warc_record_offset": zlib.crc32(url.encode()), "warc_record_length": 100,
     }
+
+
+def test_corpus_run_takes_a_selection_instead_of_input_files(layout, index_parquet, tmp_path):
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+
+    config = tmp_path / "korean.yaml"
+    config.write_text(yaml.safe_dump({
+        "select": {"index": [str(index_parquet)], "warc_prefix": str(layout.root), "mime_types": []},
+        "dedup": {"enabled": False}, "ray": {"progress": False},
+    }))
+    result = CliRunner().invoke(app, ["run", str(config), "--output", str(tmp_path / "out"), "--serial"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["counters"]["records_response"] == 22  # the selected records, nothing else read
+    assert set(json.loads((tmp_path / "out" / "manifest.json").read_text())["languages"]) == {"ko"}
