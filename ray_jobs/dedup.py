@@ -38,6 +38,7 @@ from dedup.shingles import Shingler
 DEDUP_DIR = "_work/dedup"
 KEY_COL, BANDS_COL, SIG_COL = "_dedup_key", "_minhash_bands", "_minhash"
 DOCS_PER_PARTITION = 250_000
+SIGNATURE_BATCH = 2048
 PART_SHIFT = 32
 
 
@@ -58,10 +59,8 @@ class SignatureStage:
         table = table.append_column(KEY_COL, pa.array([exact_key(t) for t in texts], pa.string()))
         if not self.cfg.near:
             return table, None
-        shingle_sets = [self._shingler(lang)(text) for text, lang in zip(texts, langs)]
-        signatures = self.hasher.signatures(shingle_sets)
+        signatures, empty = self._signatures(texts, langs)
         hashes = band_hashes(signatures, self.bands, self.rows)
-        empty = np.array([not s for s in shingle_sets], dtype=bool)
         flat = pa.array(hashes.reshape(-1), pa.uint64())
         offsets = pa.array(np.arange(0, hashes.size + 1, self.bands, dtype=np.int32))
         bands = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(empty))
@@ -69,6 +68,19 @@ class SignatureStage:
         if self.cfg.verify:
             table = table.append_column(SIG_COL, pa.array([row.tobytes() for row in signatures], pa.binary()))
         return table, None
+
+    def _signatures(self, texts: list, langs: list) -> tuple[np.ndarray, np.ndarray]:
+        """Signatures and which documents have no shingles, `SIGNATURE_BATCH`
+        documents at a time: shingle sets are large, a unit may be too."""
+        signatures, empty = [], []
+        for start in range(0, len(texts), SIGNATURE_BATCH):
+            batch = zip(texts[start : start + SIGNATURE_BATCH], langs[start : start + SIGNATURE_BATCH])
+            shingle_sets = [self._shingler(lang)(text) for text, lang in batch]
+            signatures.append(self.hasher.signatures(shingle_sets))
+            empty.append(np.array([not s for s in shingle_sets], dtype=bool))
+        if not signatures:
+            return self.hasher.signatures([]), np.zeros(0, bool)
+        return np.vstack(signatures), np.concatenate(empty)
 
     def _shingler(self, lang: str | None) -> Shingler:
         spec = self.cfg.shingle(lang)
