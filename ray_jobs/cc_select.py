@@ -2,6 +2,8 @@
 
 The selection runs once, on the driver, before any unit starts; each unit then
 carries its file's (offset, length) ranges, so a worker fetches just those bytes.
+What reading the index cost (GETs, bytes, rows) is kept in SELECTION_LEDGER and
+merged into the run's stats.json and cost.json by finalize.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 
 import pyarrow as pa
 
+from corpus import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
 from crawlers.cc_index import select_records
@@ -17,11 +20,19 @@ from ray_jobs.unit import WorkUnit
 
 log = logging.getLogger(__name__)
 
+SELECTION_LEDGER = "_work/selection.json"
+
 
 def selection_units(cfg: SelectConfig, stats: Stats | None = None) -> list[WorkUnit]:
-    """Work units for the records of `cfg.index` that pass `cfg`'s filters, sorted by file."""
+    """Work units for the records of `cfg.index` that pass `cfg`'s filters, sorted by file.
+
+    The index rows read and the storage requests made go to `stats`.
+    """
     stats = stats if stats is not None else Stats()
+    before = meter.snapshot()
     table = select_records(cfg, stats)
+    for counter, value in meter.since(before).items():
+        stats.bump(counter, value)
     units = units_for_selection(table, cfg.warc_prefix)
     log.info(
         "index selection: %d of %d captures in %d WARC files",

@@ -23,6 +23,7 @@ from corpus.stats import Stats
 from corpus.storage import Storage
 from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
 from ray_jobs.dedup import deduplicate
+from ray_jobs.cc_select import SELECTION_LEDGER
 from ray_jobs.unit import WORK, WorkUnit
 
 SAMPLES_PER_LANG = 20
@@ -53,6 +54,8 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     stats = Stats()
     for entry in entries:
         stats.merge_dict(entry["stats"])
+    if out.exists(SELECTION_LEDGER):  # Common Crawl index reads (ray_jobs/cc_select.py)
+        stats.merge_dict(json.loads(out.read_bytes(SELECTION_LEDGER))["stats"])
     staged = [e["staged"] for e in entries if e["staged"]]
     with timed(stats, "dedup"):
         dedup = deduplicate(cfg.dedup, out, staged, run_id, sum(e["docs"] for e in entries))

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import PublishRefused, published_run
 from corpus.storage import expand_inputs, open_storage
+from corpus.stats import Stats
+from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
 from ray_jobs.finalize import RunResult, finalize, run_id_for
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 
@@ -26,14 +28,13 @@ class RunFailed(RuntimeError):
     """The run could not produce a complete output; the message says why."""
 
 
-def plan_units(cfg: RunConfig) -> list[WorkUnit]:
+def plan_units(cfg: RunConfig, stats: Stats | None = None) -> list[WorkUnit]:
+    """One unit per input file, plus one per WARC file of an index selection (its cost to `stats`)."""
     if not cfg.input and not cfg.select.index:
         raise RunFailed("no input given: pass --input GLOB or set `input:` (or `select.index:`) in the config")
     units = [WorkUnit.for_input(uri) for uri in expand_inputs(cfg.input)] if cfg.input else []
     if cfg.select.index:  # Common Crawl index selection: one unit per WARC file, its records only
-        from ray_jobs.cc_select import selection_units
-
-        units += selection_units(cfg.select)
+        units += selection_units(cfg.select, stats)
     return units
 
 
@@ -42,11 +43,14 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     if not cfg.output:
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
     out = open_storage(cfg.output)
-    units = plan_units(cfg)
+    plan_stats = Stats()
+    units = plan_units(cfg, plan_stats)
     try:  # refuse before writing anything: a published run's shards stay untouched
         published_run(out, run_id_for(cfg, units))
     except PublishRefused as exc:
         raise RunFailed(str(exc)) from None
+    if cfg.select.index:  # what reading the index cost; finalize adds it to the run's stats
+        out.write_bytes(SELECTION_LEDGER, json.dumps({"stats": plan_stats.to_dict()}).encode())
     pending = [u for u in units if not out.exists(u.ledger_path)]
     log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
     if pending:

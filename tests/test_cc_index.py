@@ -151,4 +151,5 @@ def test_corpus_run_takes_a_selection_instead_of_input_files(layout, index_parqu
     assert result.exit_code == 0, result.output
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert stats["counters"]["records_response"] == 22  # the selected records, nothing else read
+    assert (stats["counters"]["index_rows_scanned"], stats["counters"]["index_rows_selected"]) == (163, 22)
     assert set(json.loads((tmp_path / "out" / "manifest.json").read_text())["languages"]) == {"ko"}

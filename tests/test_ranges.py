@@ -110,6 +110,7 @@ def test_ray_run_of_a_selection_stages_the_same_documents(ray_local, crawl_bucke
         ids |= set(pq.read_table(staged.path(rel), columns=["id"])["id"].to_pylist())
     assert ids == set(selected_docs)
     assert set(result.manifest["languages"]) == {"ko"}
+    assert result.stats.counters["index_rows_selected"] == 22  # the index read is part of the run's stats
 
 
 def test_missing_warc_and_short_range_cost_only_their_records(layout, crawl_bucket):
