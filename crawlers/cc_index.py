@@ -11,8 +11,8 @@ bytes. Korean is under 1% of a crawl: choosing here is where the money is saved.
 from __future__ import annotations
 
 import gzip
-import io
 import json
+from typing import BinaryIO, Iterator
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -35,7 +35,7 @@ INDEX_COLUMNS = [
     "warc_record_offset",
     "warc_record_length",
 ]
-LOCATION_COLUMNS = ["warc_filename", "warc_record_offset", "warc_record_length"]
+CDX_BATCH_ROWS = 100_000
 
 SELECTION_SCHEMA = pa.schema(
     [
@@ -99,16 +99,16 @@ def selection_filter(cfg: SelectConfig) -> pc.Expression:
     return expression
 
 
-def read_cdx(data: bytes, source: str, stats: Stats) -> pa.Table:
-    """CDX lines (`SURT TIMESTAMP {json}` or bare `{json}`, gzipped or not) as index rows.
+def read_cdx(stream: BinaryIO, source: str, stats: Stats, batch_rows: int = CDX_BATCH_ROWS) -> Iterator[pa.Table]:
+    """CDX lines (`SURT TIMESTAMP {json}` or bare `{json}`, gzipped or not) as tables of index rows.
 
-    A line that cannot be parsed, or lacks the record's location, is counted
-    as a `bad_index_line` error and skipped.
+    Streams: a Common Crawl CDX file is about a gigabyte unpacked, so rows come
+    in tables of `batch_rows`. A line that cannot be parsed, or lacks the
+    record's location, is counted as a `bad_index_line` error and skipped.
     """
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    lines = gzip.GzipFile(fileobj=stream) if stream.peek(2)[:2] == b"\x1f\x8b" else stream
     rows: dict[str, list] = {field.name: [] for field in SELECTION_SCHEMA}
-    for number, line in enumerate(io.BytesIO(data), 1):
+    for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
             continue
@@ -119,17 +119,21 @@ def read_cdx(data: bytes, source: str, stats: Stats) -> pa.Table:
             continue
         for name, value in entry.items():
             rows[name].append(value)
-    return pa.table(rows, schema=SELECTION_SCHEMA)
+        if len(rows["url"]) >= batch_rows:
+            yield pa.table(rows, schema=SELECTION_SCHEMA)
+            rows = {name: [] for name in rows}
+    yield pa.table(rows, schema=SELECTION_SCHEMA)
 
 
 def _read_index(uri: str, expression: pc.Expression, stats: Stats) -> tuple[pa.Table, int]:
     with open_input(uri) as stream:
-        head = stream.read(4)
-        stream.seek(0)
-        if head == b"PAR1":
+        if stream.peek(4)[:4] == b"PAR1":
             return _read_parquet(uri, stream, expression)
-        table = read_cdx(stream.read(), uri, stats)
-    return table.filter(expression), table.num_rows
+        kept, scanned = [], 0
+        for batch in read_cdx(stream, uri, stats):
+            scanned += batch.num_rows
+            kept.append(batch.filter(expression))
+    return pa.concat_tables(kept), scanned
 
 
 def _read_parquet(uri: str, stream, expression: pc.Expression) -> tuple[pa.Table, int]:

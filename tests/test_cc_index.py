@@ -153,3 +153,13 @@ def test_corpus_run_takes_a_selection_instead_of_input_files(layout, index_parqu
     assert stats["counters"]["records_response"] == 22  # the selected records, nothing else read
     assert (stats["counters"]["index_rows_scanned"], stats["counters"]["index_rows_selected"]) == (163, 22)
     assert set(json.loads((tmp_path / "out" / "manifest.json").read_text())["languages"]) == {"ko"}
+
+
+def test_cdx_is_read_in_batches_without_losing_rows(layout, tmp_path):
+    from crawlers.cc_index import read_cdx
+
+    cdx = layout.write_cdx(tmp_path / "cdx-00000")
+    with open(cdx, "rb") as stream:
+        batches = list(read_cdx(stream, str(cdx), Stats(), batch_rows=50))
+    assert [b.num_rows for b in batches] == [50, 50, 50, 13]
+    assert pa.concat_tables(batches)["url"].to_pylist() == layout.index["url"].to_pylist()
