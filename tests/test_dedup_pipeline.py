@@ -151,3 +151,44 @@ def test_index_with_other_settings_is_refused(tmp_path, corpus):
     _decide(tmp_path / "a", rows[:30], DedupConfig(executor="local", index=index), run_id="m1")
     with pytest.raises(ValueError, match="built with"):
         _decide(tmp_path / "b", rows[:30], DedupConfig(executor="local", index=index, num_perm=64), run_id="m2")
+
+
+def _comments(data_dir, ids):
+    with gzip.open(data_dir / "near_dup" / "ko_news_comments.docs.jsonl.gz", "rt") as f:
+        found = {d["id"]: d["text"] for d in map(json.loads, f) if d["id"] in ids}
+    return [{"id": i, "lang": "ko", "text": found[i], "quality_score": None} for i in ids]
+
+
+# Real comment pairs with exact char-5 Jaccard 0.586 and 0.543 (labelled borderline)
+# whose signatures share an LSH band at 0.7/128, and one near_dup pair (J >= 0.8).
+BELOW = [("kocohub_u5:12681", "kocohub_u5:12702"), ("kocohub_u5:1728", "kocohub_u5:8624")]
+
+
+def _near_dup_pair(data_dir):
+    with gzip.open(data_dir / "near_dup" / "ko_news_comments.pairs.tsv.gz", "rt") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    return next((a, b) for a, b, char5, _, label in rows if label == "near_dup" and float(char5) < 0.95)
+
+
+def test_verify_cuts_candidates_whose_estimated_jaccard_is_below_threshold(tmp_path, data_dir):
+    near = _near_dup_pair(data_dir)
+    rows = _comments(data_dir, [i for pair in BELOW + [near] for i in pair])
+    plain, _ = _decide(tmp_path / "plain", rows, DedupConfig(executor="local"))
+    verified, stats = _decide(tmp_path / "verify", rows, DedupConfig(executor="local", verify=True))
+    for a, b in BELOW:
+        assert len({a, b} & set(plain["id"].to_pylist())) == 1  # LSH alone merges them
+        assert {a, b} <= set(verified["id"].to_pylist())  # the signature check separates them
+    assert len(set(near) & set(verified["id"].to_pylist())) == 1  # a real near-duplicate still goes
+    assert stats.dropped_docs("dedup_near", "near_duplicate") == 1
+
+
+def test_kiwi_morpheme_shingles_find_an_edited_korean_comment(tmp_path, data_dir):
+    near = _near_dup_pair(data_dir)
+    rows = _comments(data_dir, list(near) + ["kocohub_u5:2", "kocohub_u5:3"])
+    shingler = Shingler("morpheme", 3)
+    grams = {g.decode() for g in shingler("사과를 먹었다")}
+    assert grams == {"사과 를 먹", "를 먹 었", "먹 었 다"}  # Kiwi splits particles and endings off
+    morphemes = {"ko": {"kind": "morpheme", "size": 3}}
+    kept, _ = _decide(tmp_path, rows, DedupConfig(executor="local", shingles=morphemes))
+    ids = set(kept["id"].to_pylist())
+    assert len(set(near) & ids) == 1 and {"kocohub_u5:2", "kocohub_u5:3"} <= ids
