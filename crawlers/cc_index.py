@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
 
 from corpus.config import SelectConfig
 from corpus.stats import Stats
@@ -127,8 +127,10 @@ def read_cdx(stream: BinaryIO, source: str, stats: Stats, batch_rows: int = CDX_
 
 def _read_index(uri: str, expression: pc.Expression, stats: Stats) -> tuple[pa.Table, int]:
     with open_input(uri) as stream:
-        if stream.peek(4)[:4] == b"PAR1":
-            return _read_parquet(uri, stream, expression)
+        if uri.endswith(".parquet") or stream.peek(4)[:4] == b"PAR1":
+            # The Parquet reader plans its own (coalesced) reads of just the needed
+            # column chunks; a read-ahead buffer under it would fetch more than the file.
+            return _read_parquet(uri, getattr(stream, "raw", stream), expression)
         kept, scanned = [], 0
         for batch in read_cdx(stream, uri, stats):
             scanned += batch.num_rows
@@ -137,20 +139,24 @@ def _read_index(uri: str, expression: pc.Expression, stats: Stats) -> tuple[pa.T
 
 
 def _read_parquet(uri: str, stream, expression: pc.Expression) -> tuple[pa.Table, int]:
+    """One footer read, then only the column chunks of row groups the filter's statistics allow."""
     try:
-        parquet = pq.ParquetFile(stream)
+        fragment = ds.ParquetFileFormat().make_fragment(stream)
+        names = set(fragment.physical_schema.names)
+        scanned = fragment.metadata.num_rows
     except (pa.ArrowInvalid, OSError) as exc:
         raise BadIndex(f"{uri}: not a readable Parquet index ({exc})") from None
-    names = set(parquet.schema_arrow.names)
     missing = [c for c in INDEX_COLUMNS if c not in names and c != "url_host_name"]
     if missing:
         raise BadIndex(f"{uri}: index lacks column(s) {', '.join(missing)}; expected Common Crawl's columnar index")
     columns = [c for c in INDEX_COLUMNS if c in names]
-    table = pq.read_table(stream, columns=columns, filters=expression if "url_host_name" in names else None)
-    if "url_host_name" not in names:  # older indexes: derive it, then filter here
+    if "url_host_name" in names:
+        table = fragment.to_table(columns=columns, filter=expression)
+    else:  # older indexes: derive the host, then filter here
+        table = fragment.to_table(columns=columns)
         table = table.append_column("url_host_name", pa.array([_host(u) for u in table["url"].to_pylist()]))
         table = table.filter(expression)
-    return table.select(SELECTION_SCHEMA.names).cast(SELECTION_SCHEMA), parquet.metadata.num_rows
+    return table.select(SELECTION_SCHEMA.names).cast(SELECTION_SCHEMA), scanned
 
 
 def _host_filter(hosts: list[str]) -> pc.Expression:

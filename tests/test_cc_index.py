@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -163,3 +164,23 @@ def test_cdx_is_read_in_batches_without_losing_rows(layout, tmp_path):
         batches = list(read_cdx(stream, str(cdx), Stats(), batch_rows=50))
     assert [b.num_rows for b in batches] == [50, 50, 50, 13]
     assert pa.concat_tables(batches)["url"].to_pylist() == layout.index["url"].to_pylist()
+
+
+def test_s3_index_reads_only_the_row_groups_a_tld_filter_leaves(layout, s3_bucket, tmp_path):
+    from corpus.s3 import s3_client
+
+    # Twenty crawls' worth of rows (past Parquet's speculative footer read), sorted by TLD as
+    # Common Crawl's index is sorted by SURT key, in small row groups.
+    copies = [layout.index.set_column(7, "warc_record_offset", pc.add(layout.index["warc_record_offset"], k * 10**9))
+              for k in range(20)]
+    path = tmp_path / "sorted.parquet"
+    pq.write_table(pa.concat_tables(copies).sort_by("url_host_tld"), path, row_group_size=64)
+    bucket = s3_bucket.removeprefix("s3://")
+    s3_client().put_object(Bucket=bucket, Key="sorted.parquet", Body=path.read_bytes())
+    options = {"tlds": ["br"], "languages": [], "mime_types": []}
+    before = meter.snapshot()
+    chosen = select_records(SelectConfig(index=[f"{s3_bucket}/sorted.parquet"], **options))
+    fetched = meter.since(before)["storage_get_bytes"]
+    local = select_records(SelectConfig(index=[str(path)], **options))
+    assert chosen.num_rows > 0 and chosen.to_pylist() == local.to_pylist()
+    assert fetched < path.stat().st_size / 2
