@@ -140,3 +140,16 @@ def _staged_docs(units: list[WorkUnit], models: UnitModels, root) -> dict[str, d
             table = pq.read_table(out.path(entry["staged"]), columns=["id", "url", "source", "text", "lang"])
             docs.update({row["id"]: row for row in table.to_pylist()})
     return docs
+
+
+def test_a_wrong_index_entry_is_reported_and_costs_only_its_record(layout, tmp_path):
+    path = layout.files()[0]
+    name = str(path.relative_to(layout.root))
+    rows = [r for r in layout.index.to_pylist() if r["warc_filename"] == name][:4]
+    ranges = [(r["warc_record_offset"], r["warc_record_length"]) for r in rows]
+    ranges[1] = (ranges[1][0] + 7, ranges[1][1] - 7)  # not a record boundary
+    stats = Stats()
+    records = list(iter_ranged_records(str(path), ranges, stats, SelectConfig(), 10**7, ("text/html",)))
+    assert [r.url for r in records] == [rows[i]["url"] for i in (0, 2, 3)]
+    assert sum(slot["count"] for slot in stats.errors.values()) == 1
+    assert next(iter(stats.errors.values()))["examples"][0].startswith(f"{path}#{ranges[1][0]}")
