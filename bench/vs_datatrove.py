@@ -7,14 +7,22 @@ Gopher repetition + quality rules -> MinHash signatures (128 hashes, 5-grams)
 LocalPipelineExecutor with tasks=1, workers=1. Each side runs in a fresh child
 process; its CPU seconds (its own and its children's: datatrove extracts in a
 sandbox subprocess) over the processing part are what "per core" divides by.
-Model loading counts on both sides; interpreter start-up and imports do not.
+Each child runs its pipeline twice in the same process and reports both passes:
+"cold" (models load, caches fill) and "warm" (what a long-running worker sees);
+the ratio line uses warm. Interpreter start-up and imports count on neither side.
+
+Input: the WARCs rewritten with `WARC-Identified-Payload-Type` on every response,
+as Common Crawl writes it (without it datatrove's reader guesses with libmagic
+and skips most of these pages unread). Ours runs with the language screen on and
+title/date extraction off (datatrove extracts neither); `--no-screen` and
+`--metadata` show the other settings.
 
 Quality is shown beside speed: token recall of each side's output against the
 human-annotated article bodies of the scrapinghub pages in the constructed WARC
 (a page a side dropped scores 0), and the same over pages both sides kept.
 
 datatrove lives in its own venv (`make bench-datatrove`), never in .venv.
-Usage: .venv/bin/python bench/vs_datatrove.py [--repeat 3] [--no-screen] [WARC ...]
+Usage: .venv/bin/python bench/vs_datatrove.py [--repeat 3] [--no-screen] [--metadata] [WARC ...]
 The last line printed is `ratio_vs_datatrove: X` (ours over datatrove, docs/s per core).
 """
 
