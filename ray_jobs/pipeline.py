@@ -58,10 +58,10 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
         if failures:
             lines = "\n".join(f"  {f['uri']}: {f['error']}" for f in failures)
             raise RunFailed(f"{len(failures)} work unit(s) failed; rerun to retry them:\n{lines}")
-    result = finalize(cfg, units, out)
-    if not result.shards and _nothing_read(result):
-        raise RunFailed(f"no input could be read: {_error_summary(result)}")
-    return result
+    unread = _nothing_read(units, out)
+    if unread is not None:  # refuse before publishing: an empty manifest would look complete
+        raise RunFailed(f"no input could be read: {_error_summary(unread)}")
+    return finalize(cfg, units, out)
 
 
 def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:
@@ -157,10 +157,15 @@ def init_ray(cfg: RayConfig) -> None:
     )
 
 
-def _nothing_read(result: RunResult) -> bool:
-    return result.stats.counters.get("records_read", 0) == 0
+def _nothing_read(units: list[WorkUnit], out) -> Stats | None:
+    """The merged stats of the units when not one record could be read from any input."""
+    stats = Stats()
+    for unit in units:
+        stats.merge_dict(json.loads(out.read_bytes(unit.ledger_path))["stats"])
+    return stats if stats.counters.get("records_read", 0) == 0 else None
 
 
-def _error_summary(result: RunResult) -> str:
-    parts = [f"{kind} x{slot['count']} ({slot['examples'][0]})" for kind, slot in result.stats.errors.items()]
+def _error_summary(stats: Stats) -> str:
+    parts = [f"{kind} x{slot['count']} ({slot['examples'][0]})" for kind, slot in stats.errors.items()]
     return "; ".join(parts) or "no records found"
+

@@ -12,6 +12,7 @@ from the ledger and skips finished units.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import tempfile
@@ -101,7 +102,8 @@ def for_cluster(cfg: RunConfig) -> RunConfig:
 
 def submission_id(cfg: RunConfig) -> str:
     """Same config, inputs and output give the same id (where Ray runs does not count)."""
-    return f"{JOB_PREFIX}{cfg.sha256()[:16]}"
+    key = f"{cfg.sha256()}\n{cfg.output}"
+    return f"{JOB_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
 def connect(address: str | None) -> Any:

@@ -32,7 +32,7 @@ def test_installed_fasttext_can_train_and_predict(tmp_path, data_dir):
     en = [t.replace("\n", " ") for t in english_bodies(data_dir, 120)]
     train = tmp_path / "train.txt"
     train.write_text("".join(f"__label__{lab} {t}\n" for pair in zip(ko[:100], en[:100]) for lab, t in zip(("ko", "en"), pair)))
-    model = fasttext.train_supervised(str(train), epoch=20, lr=0.5, minCount=1, verbose=0, thread=1, seed=1)
+    model = fasttext.train_supervised(str(train), epoch=25, lr=0.1, minCount=1, verbose=0, thread=1, seed=1)
     labels, _ = model.predict(ko[100:] + en[100:])
     assert [lab[0] for lab in labels] == ["__label__ko"] * len(ko[100:]) + ["__label__en"] * len(en[100:])
 

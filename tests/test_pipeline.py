@@ -65,9 +65,11 @@ def test_every_document_is_accounted_for(demo_run):
     _, out = demo_run
     dropped = pq.read_table(next((out / "_work" / "dropped").glob("*.parquet")))
     assert all(dropped["drop_reason"].to_pylist())
+    duplicates = [pq.read_table(p) for p in (out / "_work" / "dedup").glob("*.parquet")]
+    dup_ids = [r["id"] for t in duplicates for r in t.to_pylist() if r["reason"]]
     kept_ids = {row["id"] for row in shard_docs(out)}
-    assert not kept_ids & set(dropped["id"].to_pylist())
-    assert len(kept_ids) + dropped.num_rows == 98
+    assert not kept_ids & (set(dropped["id"].to_pylist()) | set(dup_ids))
+    assert len(kept_ids) + dropped.num_rows + len(dup_ids) == 98
 
 
 def test_documents_keep_url_title_and_source(demo_run):

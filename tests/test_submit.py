@@ -71,6 +71,13 @@ def test_package_is_what_ray_uploads(tmp_path):
     assert "models/lid.176.ftz" in names and JOB_CONFIG in names
 
 
+@pytest.fixture(autouse=True)
+def no_aws_settings(monkeypatch):
+    """Other tests' S3 server leaves AWS_* set for the session; these tests choose their own."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_runtime_env_installs_project_dependencies_only_when_asked(tmp_path):
     plain = runtime_env(make_config(), tmp_path)
     assert plain == {"working_dir": str(tmp_path)}
