@@ -92,8 +92,9 @@ def main() -> None:
     print(f"signatures (2 processes): {t_stage:.1f} s, {args.docs / t_stage:.0f} docs/s")
     print(f"find_duplicates: {t_dedup:.1f} s, {args.docs / t_dedup:.0f} docs/s")
     print(f"wall total: {t_stage + t_dedup:.1f} s")
-    print(f"peak RSS signature workers (MiB): {sorted(round(v / mib) for v in stage_peaks.values())}")
-    print(f"peak RSS dedup worker processes (MiB, top 6): {sorted((round(v / mib) for v in dedup_peaks.values()), reverse=True)[:6]}")
+    for step, peaks in (("signature workers", stage_peaks), ("dedup worker processes", dedup_peaks)):
+        top = sorted(peaks.values(), reverse=True)[:6]
+        print(f"peak RSS / USS {step} (MiB, top 6): {[(round(r / mib), round(u / mib)) for r, u in top]}")
     print(f"peak RSS driver (MiB): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}")
     for key in ("exact_removed", "near_removed", "positives", "recall", "precision_jaccard", "precision_family"):
         print(f"{key}: {quality[key]}")
@@ -241,17 +242,19 @@ def _evaluate(cfg: DedupConfig, decisions: pa.Table | None, n: int, dup_every: i
 
 
 class RssMonitor:
-    """Samples the RSS of every descendant process (pool and Ray workers) every 0.2 s."""
+    """Samples every descendant process (pool and Ray workers) every 0.2 s: peak
+    RSS and peak USS (private memory; RSS also counts pages of Ray's shared
+    object store a worker has read)."""
 
     def __init__(self) -> None:
-        self.peaks: dict[int, int] = {}
+        self.peaks: dict[int, tuple[int, int]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def take(self) -> dict[int, int]:
+    def take(self) -> dict[int, tuple[int, int]]:
         """Peaks since the last take, per worker process."""
         peaks, self.peaks = self.peaks, {}
         return peaks
@@ -268,10 +271,11 @@ class RssMonitor:
                     name = " ".join(proc.cmdline()[:3])
                     if "default_worker" not in name and "ray::" not in name and "multiprocessing" not in name and "near_dedup" not in name:
                         continue
-                    rss = proc.memory_info().rss
+                    mem = proc.memory_full_info()
                 except psutil.Error:
                     continue
-                self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
+                rss, uss = self.peaks.get(proc.pid, (0, 0))
+                self.peaks[proc.pid] = (max(rss, mem.rss), max(uss, mem.uss))
 
 
 if __name__ == "__main__":
