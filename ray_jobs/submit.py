@@ -112,9 +112,9 @@ def connect(address: str | None) -> Any:
 
     try:
         return JobSubmissionClient(address, headers=auth_headers())
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - refused token, bad address, old dashboard: all end the command
         where = address or os.environ.get("RAY_ADDRESS") or "(no --address and no RAY_ADDRESS)"
-        raise ClusterError(f"cannot reach the Ray dashboard at {where}: {exc}") from None
+        raise ClusterError(f"cannot reach the Ray dashboard at {where}: {type(exc).__name__}: {exc}") from None
 
 
 def auth_headers() -> dict[str, str]:
