@@ -27,7 +27,7 @@ from aiohttp.abc import AbstractResolver
 
 from corpus.config import CrawlConfig
 from corpus.stats import Stats
-from crawlers.fetch import Fetcher, FetchResult, host_key
+from crawlers.fetch import Fetcher, FetchResult
 from crawlers.frontier import Frontier, Scope, extract_links, with_default_scope
 from crawlers.robots import DISALLOW_ALL, RobotsCache
 from crawlers.ssrf import AddressPolicy

@@ -17,6 +17,15 @@ from ray_jobs.pipeline import run
 from ray_jobs.unit import WORK
 
 
+def copy_five_warcs(folder: Path, data_dir: Path) -> Path:
+    """Five small real WARCs (one twice), so a run lasts long enough to interrupt."""
+    shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / "dolma-copy.warc.gz")
+    for rel in ("dolma/sample-0000.warc.gz", "resiliparse/clueweb-quirk.warc.gz", "resiliparse/warcfile.warc.gz",
+                "ukwa/IAH-urls-wget.warc.gz"):  # fmt: skip
+        shutil.copy(data_dir / "warc" / rel, folder / rel.replace("/", "-"))
+    return folder
+
+
 def reference_at(units_from: Path, cfg: RunConfig) -> dict[str, bytes]:
     """Published bytes of an uninterrupted run at `cfg.output`, built from `units_from`'s finished units."""
     out = Path(cfg.output)

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from corpus.cli import app
 from corpus.config import load_config
 from ray_jobs.pipeline import run
-from tests.reference_runs import ledgers, published, reference_at
+from tests.reference_runs import copy_five_warcs, ledgers, published, reference_at
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -148,13 +148,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, data_dir) -> Path:
-    """Five small real WARCs (one twice), so units stay in flight long enough to kill one."""
-    folder = tmp_path_factory.mktemp("warc")
-    shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / "dolma-copy.warc.gz")
-    for rel in ("dolma/sample-0000.warc.gz", "resiliparse/clueweb-quirk.warc.gz", "resiliparse/warcfile.warc.gz",
-                "ukwa/IAH-urls-wget.warc.gz"):  # fmt: skip
-        shutil.copy(data_dir / "warc" / rel, folder / rel.replace("/", "-"))
-    return folder
+    return copy_five_warcs(tmp_path_factory.mktemp("warc"), data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,6 @@ def test_ray_run_of_a_selection_stages_the_same_documents(ray_local, layout, sel
 def test_missing_warc_and_short_range_cost_only_their_records(layout, crawl_bucket):
     select = _select(crawl_bucket, max_gap_bytes=0)
     unit = plan_units(RunConfig(select=select))[0]
-    (offset, length), rest = unit.ranges[0], unit.ranges[1:]
     size = (layout.root / unit.uri.removeprefix(crawl_bucket + "/")).stat().st_size
     stats = Stats()
     ranges = (*unit.ranges, (size - 10, 500))

@@ -6,7 +6,6 @@ The reference is an uninterrupted run of the same inputs; what consumers read
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,20 +19,14 @@ from corpus.storage import open_storage
 from ray_jobs.pipeline import plan_units, run
 from ray_jobs.unit import UnitModels, process_unit
 from tests.conftest import REPO
-from tests.reference_runs import ledgers, published, reference_at
+from tests.reference_runs import copy_five_warcs, ledgers, published, reference_at
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, data_dir) -> Path:
-    """Five small real WARCs (one twice), so a run lasts long enough to kill."""
-    folder = tmp_path_factory.mktemp("warc")
-    shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / "dolma-copy.warc.gz")
-    for rel in ("dolma/sample-0000.warc.gz", "resiliparse/clueweb-quirk.warc.gz", "resiliparse/warcfile.warc.gz",
-                "ukwa/IAH-urls-wget.warc.gz"):  # fmt: skip
-        shutil.copy(data_dir / "warc" / rel, folder / rel.replace("/", "-"))
-    return folder
+    return copy_five_warcs(tmp_path_factory.mktemp("warc"), data_dir)
 
 
 def config(inputs: Path, out: Path):
