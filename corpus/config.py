@@ -305,6 +305,9 @@ class RayConfig(Section):
     # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
     max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
     max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
+    lost_unit_attempts: int = Field(
+        3, ge=1, description="times the run re-plans units Ray gave up on (e.g. a lost node) before failing"
+    )
     # `corpus submit` only: the job's driver and what it carries to the cluster.
     entrypoint_num_cpus: float = Field(0, ge=0, description="CPUs reserved for the job driver")
     entrypoint_memory_mb: int = Field(0, ge=0, description="memory reserved for the job driver")

@@ -54,7 +54,7 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     pending = [u for u in units if not out.exists(u.ledger_path)]
     log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
     if pending:
-        failures = _run_serial(pending, cfg, out) if executor == "serial" else _run_on_ray(pending, cfg, out.uri)
+        failures = _run_serial(pending, cfg, out) if executor == "serial" else _run_on_ray(pending, cfg, out)
         if failures:
             lines = "\n".join(f"  {f['uri']}: {f['error']}" for f in failures)
             raise RunFailed(f"{len(failures)} work unit(s) failed; rerun to retry them:\n{lines}")
@@ -101,7 +101,27 @@ class UnitProcessor:
         return rows
 
 
-def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[dict[str, Any]]:
+def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:
+    """Run the units on Ray; when Ray gives up on lost work (a node gone with its
+    actors), plan the units not yet in the ledger again on the nodes that remain."""
+    import ray
+
+    for attempt in range(1, cfg.ray.lost_unit_attempts + 1):
+        try:
+            return _run_units_on_ray(pending, cfg, out.uri)
+        except ray.exceptions.RayError as exc:
+            pending = [u for u in pending if not out.exists(u.ledger_path)]
+            if not pending:
+                return []
+            if attempt == cfg.ray.lost_unit_attempts:
+                raise RunFailed(
+                    f"Ray lost work units {attempt} times ({type(exc).__name__}); finished units are kept, rerun to resume"
+                ) from exc
+            log.warning("Ray lost work units (%s); retrying the %d unfinished units", type(exc).__name__, len(pending))
+    return []
+
+
+def _run_units_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[dict[str, Any]]:
     import ray
 
     init_ray(cfg.ray)
@@ -114,21 +134,18 @@ def _run_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> list[di
     # the unit runs again from scratch, which is safe because a unit's outputs are
     # atomic and its ledger entry is written last. One unit in flight per actor
     # keeps big and small files balanced and limits what a death costs.
-    try:
-        results = ds.map_batches(
-            UnitProcessor,
-            fn_constructor_args=(cfg.model_dump_json(), output),
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(
-                min_size=1, max_size=workers, initial_size=workers, max_tasks_in_flight_per_actor=1
-            ),
-            num_cpus=1,
-            batch_format="numpy",
-            max_restarts=cfg.ray.max_restarts,
-            max_task_retries=cfg.ray.max_task_retries,
-        ).take_all()
-    except ray.exceptions.RayError as exc:
-        raise RunFailed(f"Ray lost work units ({type(exc).__name__}); finished units are kept, rerun to resume") from exc
+    results = ds.map_batches(
+        UnitProcessor,
+        fn_constructor_args=(cfg.model_dump_json(), output),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(
+            min_size=1, max_size=workers, initial_size=workers, max_tasks_in_flight_per_actor=1
+        ),
+        num_cpus=1,
+        batch_format="numpy",
+        max_restarts=cfg.ray.max_restarts,
+        max_task_retries=cfg.ray.max_task_retries,
+    ).take_all()
     return [{"uri": r["uri"], "error": r["error"]} for r in results if r["error"]]
 
 

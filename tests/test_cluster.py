@@ -256,3 +256,16 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
+
+
+def test_losing_the_worker_node_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):
+    """Runs last: afterwards the cluster has only its head node."""
+    out = tmp_path / "out"
+    expected = reference_at(full_run, config(inputs, out))
+    job_id = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
+    done_at_kill = _wait_for_ledgers(out, at_least=1)
+    assert done_at_kill < 5, "the node must be lost while units are still running"
+    cluster.kill_node("worker")
+    followed = cluster.cli("logs", job_id, "--follow")
+    assert followed.exit_code == 0, followed.output
+    assert published(out) == expected
