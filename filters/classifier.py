@@ -111,7 +111,7 @@ def train(
         with train_file.open("w", encoding="utf-8") as fh:
             for i in train_rows:
                 fh.write(f"{HQ if labels[i] else LQ} {prepare(texts[i], settings.max_chars)}\n")
-        model = _train_supervised(
+        model = fasttext.train_supervised(
             input=str(train_file),
             epoch=settings.epoch,
             lr=settings.lr,
@@ -130,18 +130,6 @@ def train(
     classifier = QualityClassifier(output, settings.max_chars)
     evaluation = classifier.evaluate([texts[i] for i in held_rows], [labels[i] for i in held_rows])
     return classifier, evaluation
-
-
-def _train_supervised(attempts: int = 3, **kwargs) -> fasttext.FastText._FastText:
-    """fastText's trainer now and then aborts with "Encountered NaN" on small sets, for
-    the same input and seed; a retry gives the same model as an undisturbed run."""
-    for _ in range(attempts - 1):
-        try:
-            return fasttext.train_supervised(**kwargs)
-        except RuntimeError as exc:
-            if "NaN" not in str(exc):
-                raise
-    return fasttext.train_supervised(**kwargs)
 
 
 def split(texts: list[str], holdout: float, seed: int = 0) -> tuple[list[int], list[int]]:
