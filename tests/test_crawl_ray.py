@@ -27,10 +27,15 @@ def _hosts_by_partition(summary):
 
 
 def _linked_sites(data_dir, n_sites=4):
-    """Sites whose pages link to the next site, so links cross partitions."""
-    sites = [LocalSite({}) for _ in range(n_sites)]
-    for site in sites:
-        site.__enter__()
+    """Sites whose pages link to the next site; the last site's port is drawn
+    until both partitions own a site, so links must cross between them."""
+    sites = [LocalSite({}).__enter__() for _ in range(n_sites - 1)]
+    while True:
+        last = LocalSite({}).__enter__()
+        if len({partition_of(site.host, 2) for site in [*sites, last]}) == 2:
+            break
+        last.__exit__(None, None, None)
+    sites.append(last)
     articles = korquad_articles(data_dir, 2 * n_sites)
     for i, site in enumerate(sites):
         nxt = sites[(i + 1) % n_sites]
