@@ -11,7 +11,8 @@ document can be regenerated to check a decision.
 Steps, as in a run: `SignatureStage` over parts of `--part-docs` documents
 (two processes, like two per-unit workers), staged Parquet parts under
 `--workdir`, then `find_duplicates` (Ray exchange by default). Reports wall
-time per step, peak RSS of the driver and of every worker process (sampled),
+time per step, peak RSS of the driver, peak heap and object-store pages of
+every worker process (sampled),
 and precision/recall against exact Jaccard of the configured shingles:
 
   recall    = injected pairs with exact J >= threshold that ended in one cluster
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -57,27 +59,38 @@ def main() -> None:
     parser.add_argument("--part-docs", type=int, default=50_000)
     parser.add_argument("--dup-every", type=int, default=100, help="one injected near-duplicate per this many docs")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
+    parser.add_argument("--partitions", type=int, default=0, help="shuffle partitions (0: the pipeline's auto)")
+    parser.add_argument(
+        "--object-store-mib", type=int, default=2048, help="Ray object store size; beyond it Ray spills to disk"
+    )
     parser.add_argument("--workdir", default="/tmp/near_dedup_bench")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep staged parts from an earlier run with the same --docs/--part-docs"
+    )
     args = parser.parse_args()
 
-    cfg = DedupConfig(executor=args.executor)
+    cfg = DedupConfig(executor=args.executor, partitions=args.partitions or None)
     work = Path(args.workdir)
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "_work" / "staged").mkdir(parents=True)
+    bounds = [(lo, min(lo + args.part_docs, args.docs), args.dup_every, str(work)) for lo in range(0, args.docs, args.part_docs)]
+    staged = [_part_name(lo) for lo, *_ in bounds]
+    reuse = args.reuse and all((work / rel).exists() for rel in staged)
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "_work" / "staged").mkdir(parents=True)
     monitor = RssMonitor()
     monitor.start()
 
     start = time.perf_counter()
-    bounds = [(lo, min(lo + args.part_docs, args.docs), args.dup_every, str(work)) for lo in range(0, args.docs, args.part_docs)]
-    with get_context("fork").Pool(2) as pool:
-        staged = pool.map(_stage_part, bounds, chunksize=1)
+    if not reuse:
+        with get_context("fork").Pool(2) as pool:
+            pool.map(_stage_part, bounds, chunksize=1)
     t_stage = time.perf_counter() - start
     stage_peaks = monitor.take()
 
     if args.executor == "ray":
         import ray
 
-        ray.init(num_cpus=2, object_store_memory=2 * 1024**3, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=2, object_store_memory=args.object_store_mib * 1024**2, include_dashboard=False, log_to_driver=False)
     start = time.perf_counter()
     find_duplicates(cfg, LocalStorage(str(work)), staged, "bench", args.docs)
     t_dedup = time.perf_counter() - start
@@ -88,14 +101,15 @@ def main() -> None:
     quality = _evaluate(cfg, decisions, args.docs, args.dup_every)
     mib = 1024 * 1024
     print(f"documents: {args.docs}, parts: {len(staged)}, injected near-duplicates: {quality['injected']}")
-    print(f"executor: {args.executor}, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}")
-    print(f"signatures (2 processes): {t_stage:.1f} s, {args.docs / t_stage:.0f} docs/s")
+    print(f"executor: {args.executor}, object store: {args.object_store_mib} MiB, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}")
+    print(f"signatures (2 processes): {'reused' if reuse else ''} {t_stage:.1f} s, {args.docs / t_stage:.0f} docs/s")
     print(f"find_duplicates: {t_dedup:.1f} s, {args.docs / t_dedup:.0f} docs/s")
     print(f"wall total: {t_stage + t_dedup:.1f} s")
     for step, peaks in (("signature workers", stage_peaks), ("dedup worker processes", dedup_peaks)):
         top = sorted(peaks.values(), reverse=True)[:6]
-        print(f"peak RSS / USS {step} (MiB, top 6): {[(round(r / mib), round(u / mib)) for r, u in top]}")
+        print(f"peak heap / object-store pages, {step} (MiB, top 6): {[(round(h / mib), round(s / mib)) for h, s in top]}")
     print(f"peak RSS driver (MiB): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}")
+    print(f"decisions sha256: {_digest(decisions)}")
     for key in ("exact_removed", "near_removed", "positives", "recall", "precision_jaccard", "precision_family"):
         print(f"{key}: {quality[key]}")
     print(f"recall by exact-J bucket: {quality['buckets']}")
@@ -186,9 +200,21 @@ def _stage_part(bound: tuple[int, int, int, str]) -> str:
         }
     )
     table, _ = SignatureStage(DedupConfig()).apply(table, Stats())
-    rel = f"_work/staged/part-{lo:09d}.parquet"
+    rel = _part_name(lo)
     pq.write_table(table, f"{work}/{rel}", compression="zstd")
     return rel
+
+
+def _part_name(lo: int) -> str:
+    return f"_work/staged/part-{lo:09d}.parquet"
+
+
+def _digest(decisions: pa.Table | None) -> str:
+    """One hash of every decision, to compare runs with other settings."""
+    if decisions is None:
+        return "none"
+    rows = decisions.select(["id", "cluster_id", "reason"]).sort_by("id")
+    return hashlib.sha256(json.dumps(rows.to_pydict()).encode()).hexdigest()[:16]
 
 
 # --- scoring ---------------------------------------------------------------------------
@@ -242,9 +268,12 @@ def _evaluate(cfg: DedupConfig, decisions: pa.Table | None, n: int, dup_every: i
 
 
 class RssMonitor:
-    """Samples every descendant process (pool and Ray workers) every 0.2 s: peak
-    RSS and peak USS (private memory; RSS also counts pages of Ray's shared
-    object store a worker has read)."""
+    """Samples every descendant process (pool and Ray workers) every 0.2 s and
+    keeps, per process, the peak of its heap (RssAnon: private anonymous memory)
+    and of the shared-memory pages it has touched (RssShmem: Ray's object store,
+    which Ray bounds by `object_store_memory` and spills to disk beyond that).
+    USS would mix the two: object-store pages only one worker has touched count
+    as private there."""
 
     def __init__(self) -> None:
         self.peaks: dict[int, tuple[int, int]] = {}
@@ -255,7 +284,7 @@ class RssMonitor:
         self._thread.start()
 
     def take(self) -> dict[int, tuple[int, int]]:
-        """Peaks since the last take, per worker process."""
+        """(heap, shared) peaks in bytes since the last take, per worker process."""
         peaks, self.peaks = self.peaks, {}
         return peaks
 
@@ -271,11 +300,22 @@ class RssMonitor:
                     name = " ".join(proc.cmdline()[:3])
                     if "default_worker" not in name and "ray::" not in name and "multiprocessing" not in name and "near_dedup" not in name:
                         continue
-                    mem = proc.memory_full_info()
-                except psutil.Error:
+                    heap, shared = _resident(proc.pid)
+                except (psutil.Error, OSError):
                     continue
-                rss, uss = self.peaks.get(proc.pid, (0, 0))
-                self.peaks[proc.pid] = (max(rss, mem.rss), max(uss, mem.uss))
+                old_heap, old_shared = self.peaks.get(proc.pid, (0, 0))
+                self.peaks[proc.pid] = (max(old_heap, heap), max(old_shared, shared))
+
+
+def _resident(pid: int) -> tuple[int, int]:
+    """(RssAnon, RssShmem) of a process in bytes, from /proc/<pid>/status."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("RssAnon:", "RssShmem:")):
+                name, value, _unit = line.split()
+                fields[name] = int(value) * 1024
+    return fields.get("RssAnon:", 0), fields.get("RssShmem:", 0)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import struct
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -28,6 +27,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.publish import file_sha256
+from corpus.shards import ShardEntry
 from corpus.storage import Storage, open_input
 from corpus.tokenizer import encode
 
@@ -108,16 +108,6 @@ class IndexedDataset:
         return np.asarray(self.data[start : start + int(self.lengths[i])])
 
 
-@dataclass
-class ExportEntry:
-    path: str
-    lang: str
-    docs: int
-    tokens: int
-    bytes: int
-    sha256: str
-
-
 def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list[dict]:
     """One `.bin`/`.idx` pair per shard under `tokenized/`, mirroring `shards/` names.
 
@@ -136,7 +126,7 @@ def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list
                 path = local.with_suffix(suffix)
                 out.upload_file(rel + suffix, path)
                 entries.append(
-                    ExportEntry(rel + suffix, shard["lang"], docs, sum(counted), path.stat().st_size, file_sha256(path)).__dict__
+                    ShardEntry(rel + suffix, shard["lang"], docs, sum(counted), path.stat().st_size, file_sha256(path)).to_dict()
                 )
     return entries
 

@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from aiohttp.abc import AbstractResolver
 
@@ -58,28 +58,11 @@ class CrawlReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def run_crawl(
-    cfg: CrawlConfig,
-    seeds: Iterable[str | Seed],
-    output: str | Path,
-    *,
-    partition: int = 0,
-    owns: Callable[[str], bool] = lambda host: True,
-    max_finished: int | None = None,
-    resolver: AbstractResolver | None = None,
-    on_fetch: Callable[[str, str], None] | None = None,
-) -> CrawlReport:
+def run_crawl(cfg: CrawlConfig, seeds: Iterable[str | Seed], output: str | Path, **options: Any) -> CrawlReport:
     """Crawl one partition until its frontier is empty or `max_finished` URLs (default
-    `cfg.max_pages`, previous runs included) are finished; resumable.
-
-    `owns(host)` says which hosts this partition fetches; `resolver` replaces
-    system DNS (tests); `on_fetch(url, outcome)` is called per finished URL.
-    """
-    return asyncio.run(
-        crawl_partition(
-            cfg, seeds, output, partition=partition, owns=owns, max_finished=max_finished, resolver=resolver, on_fetch=on_fetch
-        )
-    )
+    `cfg.max_pages`, previous runs included) are finished; resumable. Options as
+    for `crawl_partition`."""
+    return asyncio.run(crawl_partition(cfg, seeds, output, **options))
 
 
 async def crawl_partition(
@@ -93,7 +76,11 @@ async def crawl_partition(
     resolver: AbstractResolver | None = None,
     on_fetch: Callable[[str, str], None] | None = None,
 ) -> CrawlReport:
-    """The async body of `run_crawl`."""
+    """The async body of `run_crawl`.
+
+    `owns(host)` says which hosts this partition fetches; `resolver` replaces
+    system DNS (tests); `on_fetch(url, outcome)` is called per finished URL.
+    """
     started, cpu_started = time.monotonic(), time.process_time()
     out = Path(output)
     seeds = [(s, 0) if isinstance(s, str) else (s[0], int(s[1])) for s in [*cfg.seeds, *seeds]]

@@ -37,7 +37,7 @@ from dedup.shingles import Shingler
 
 DEDUP_DIR = "_work/dedup"
 KEY_COL, BANDS_COL, SIG_COL = "_dedup_key", "_minhash_bands", "_minhash"
-DOCS_PER_PARTITION = 250_000
+DOCS_PER_PARTITION = 100_000
 SIGNATURE_BATCH = 2048
 PART_SHIFT = 32
 
@@ -288,7 +288,14 @@ def _exchange(cfg: DedupConfig, n_docs: int) -> Exchange:
         executor = "ray" if ray.is_initialized() else "local"
     if executor == "local":
         return LocalExchange()
-    return RayExchange(cfg.partitions or max(2, math.ceil(n_docs / DOCS_PER_PARTITION)))
+    return RayExchange(partition_count(cfg, n_docs))
+
+
+def partition_count(cfg: DedupConfig, n_docs: int) -> int:
+    """Shuffle partitions: one per `DOCS_PER_PARTITION` documents, so a reduce
+    task's memory depends on that constant, not on the corpus (at least two, so
+    both CPUs of a small machine work)."""
+    return cfg.partitions or max(2, math.ceil(n_docs / DOCS_PER_PARTITION))
 
 
 class LocalExchange:

@@ -15,7 +15,7 @@ from corpus.config import DedupConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
 from dedup.shingles import Shingler
-from ray_jobs.dedup import DedupDecisions, SignatureStage, deduplicate
+from ray_jobs.dedup import DOCS_PER_PARTITION, SignatureStage, deduplicate, partition_count
 
 
 def _docs(data_dir, name, n):
@@ -132,6 +132,15 @@ def test_ray_path_equals_plain_path(tmp_path, corpus, ray_local):
     on_ray, ray_stats = _decide(tmp_path / "ray", rows, DedupConfig(executor="ray", partitions=3))
     assert plain.select(["id", "dup_cluster"]).to_pylist() == on_ray.select(["id", "dup_cluster"]).to_pylist()
     assert plain_stats.to_dict()["stages"] == ray_stats.to_dict()["stages"]
+
+
+@pytest.mark.parametrize("n_docs", [0, 1, 250_000, 1_000_000, 1_000_001, 50_000_000])
+def test_partitions_grow_with_the_corpus_so_a_partition_stays_bounded(n_docs):
+    """A reduce task holds one partition: its size, not the corpus's, sets worker memory."""
+    partitions = partition_count(DedupConfig(), n_docs)
+    assert partitions >= 2
+    assert n_docs / partitions <= DOCS_PER_PARTITION
+    assert partition_count(DedupConfig(partitions=7), n_docs) == 7
 
 
 def test_index_keeps_next_run_from_readmitting(tmp_path, corpus):
