@@ -301,6 +301,10 @@ def train_quality(
         envvar="CORPUS_SHARED_DATA",
         help="the shared data folder (SOURCES.md) holding curated and web text",
     ),
+    positive: list[str] = typer.Option(
+        [], "--positive", help="curated text to train on instead of --data (.jsonl[.gz], .parquet or .txt; repeatable)"
+    ),
+    negative: list[str] = typer.Option([], "--negative", help="web text, the other class (same formats; repeatable)"),
     output: Path = typer.Option(Path("models/quality.ftz"), "--output", "-o", help="fastText model to write"),
     lang: Optional[str] = typer.Option(None, help="train for one language (en or ko); default: joint"),
     epoch: int = typer.Option(15, min=1),
@@ -311,19 +315,29 @@ def train_quality(
 ) -> None:
     """Train the fastText quality classifier (curated text vs web text) and print held-back precision/recall."""
     from filters.classifier import TrainSettings
-    from ray_jobs.quality_training import train_from_shared_data
+    from ray_jobs.quality_training import file_sources, labelled_sources, train_from_sources
 
     if lang not in (None, "en", "ko"):
         _usage(f"--lang must be en or ko, got {lang!r}")
-    if not data.is_dir():
+    if bool(positive) != bool(negative):
+        _usage("--positive and --negative go together: the classifier needs both classes")
+    if not positive and not data.is_dir():
         _usage(f"--data {data} is not a folder; point it at the shared data (see SOURCES.md)")
     settings = TrainSettings(epoch=epoch, dim=dim, holdout=holdout, seed=seed, quantize=quantize)
     try:
-        _, evaluation, counts = train_from_shared_data(data, output, settings, lang)
+        skipped: dict[str, int] = {}
+        if positive:
+            sources, skipped = file_sources(positive, negative)
+        else:
+            sources = labelled_sources(data)
+        _, evaluation, counts = train_from_sources(sources, output, settings, lang)
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     for source, n in counts.items():
         Console().print(f"{source}: {n:,} examples")
+    for source, n in skipped.items():
+        if n:
+            Console().print(f"{source}: {n:,} line(s) skipped (not JSON, or no text)")
     Console().print(f"held-back split at score 0.5: {evaluation}")
     Console().print(f"wrote {output} ({output.stat().st_size:,} bytes)")
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from corpus.cli import app
 from corpus.config import QualityConfig
 from corpus.stats import Stats
 from filters import reference_text as rt
@@ -81,3 +87,35 @@ def test_stage_adds_quality_score_and_drops_below_threshold(data_dir):
 def test_missing_model_says_how_to_get_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-quality"):
         QualityClassifier(tmp_path / "none.ftz")
+
+
+def test_train_quality_from_a_teams_own_labelled_files(data_dir, tmp_path):
+    """Curated text as JSON lines (with one broken line), web text as a run's Parquet shard."""
+    curated = tmp_path / "curated.jsonl.gz"
+    lines = [json.dumps({"text": t, "source": "korquad"}, ensure_ascii=False) for t in rt.korquad_paragraphs(data_dir)[:400]]
+    curated.write_bytes(gzip.compress("\n".join(lines[:200] + ["{not json", '{"title": "no text"}'] + lines[200:]).encode()))
+    web = tmp_path / "web.parquet"
+    pq.write_table(pa.table({"id": range(300), "text": rt.news_comment_groups(data_dir, limit=300)}), web)
+    model = tmp_path / "team.ftz"
+    result = CliRunner().invoke(
+        app,
+        ["train-quality", "--positive", str(curated), "--negative", str(web), "-o", str(model), "--epoch", "15", "--no-quantize"],
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert f"{curated} (hq): 400 examples" in text and f"{web} (lq): 300 examples" in text
+    assert f"{curated}: 2 line(s) skipped" in text
+    scores = QualityClassifier(model).score(rt.korquad_paragraphs(data_dir)[400:450] + rt.news_comment_groups(data_dir, limit=400)[-50:])
+    assert np.median(scores[:50]) > 0.7 and np.median(scores[50:]) < 0.3
+
+
+def test_train_quality_needs_both_classes_of_files(tmp_path):
+    only = tmp_path / "curated.txt"
+    only.write_text("a curated sentence\n")
+    result = CliRunner().invoke(app, ["train-quality", "--positive", str(only), "-o", str(tmp_path / "m.ftz")])
+    assert result.exit_code == 2
+    assert "--positive and --negative go together" in result.output
+    missing = CliRunner().invoke(
+        app, ["train-quality", "--positive", str(only), "--negative", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "m.ftz")]
+    )
+    assert missing.exit_code == 1 and "none.jsonl" in missing.output
