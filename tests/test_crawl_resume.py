@@ -32,9 +32,12 @@ def _archived(out):
     urls = Counter()
     for path in sorted((out / "warc").glob("*.warc.gz")):
         with open(path, "rb") as handle:
-            for record in ArchiveIterator(handle):
-                if record.rec_type == "response":
-                    urls[record.rec_headers["WARC-Target-URI"]] += 1
+            try:
+                for record in ArchiveIterator(handle):
+                    if record.rec_type == "response":
+                        urls[record.rec_headers["WARC-Target-URI"]] += 1
+            except Exception:  # a record torn by a kill: what precedes it is still archived
+                pass
     return urls
 
 
@@ -51,12 +54,16 @@ def test_resume_after_kill_refetches_nothing_already_archived(tmp_path, data_dir
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
         before = Counter(site.paths())
+        archived_before_kill = set(_archived(tmp_path))
         assert 0 < sum(before[p] for p in before if p.startswith("/doc/")) < N_PAGES  # killed mid-crawl
         report = run_crawl(crawl_config(delay_seconds=0.0), [site.url("/")], tmp_path)
-        after = Counter(site.paths())
-    pages = {p: n for p, n in after.items() if p != "/robots.txt"}
+        again = Counter(site.paths()) - before
+    assert len(archived_before_kill) >= 3
+    assert not any(again[p] for p in before if site.url(p) in archived_before_kill), again
+    pages = {p: before[p] + again[p] for p in before | again if p != "/robots.txt"}
     assert set(pages) == {"/", *(f"/doc/{i}" for i in range(N_PAGES))}
-    assert all(n == 1 for n in pages.values()), pages  # each page requested once over both runs
+    # one host, one connection: only the page in flight at the kill may be asked for twice
+    assert sum(n - 1 for n in pages.values()) <= 1, pages
     archived = _archived(tmp_path)
     assert set(archived) == {site.url(p) for p in pages} and set(archived.values()) == {1}
     assert report.pending == 0 and report.finished_total == N_PAGES + 1

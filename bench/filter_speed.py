@@ -6,32 +6,28 @@ rule, the classifier and PII over the extracted texts, three rounds, and prints
 median docs/s per core (process CPU time, so other users of the machine do not
 count) and the ratio to extraction.
 
-Usage: .venv/bin/python bench/filters.py [--data ../shared/data] [--rounds 3]
+Usage: .venv/bin/python bench/filter_speed.py [--data ../shared/data] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-# This script's own name would shadow the `filters` package when run as a file.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import pyarrow as pa
 
-import pyarrow as pa  # noqa: E402
-
-from corpus.config import ExtractConfig, LangIdConfig, QualityConfig  # noqa: E402
-from corpus.stats import Stats  # noqa: E402
-from corpus.storage import open_input  # noqa: E402
-from crawlers.decode import charset_from_content_type, decode_html  # noqa: E402
-from crawlers.extract import extract_main_text, make_extractor  # noqa: E402
-from crawlers.warc import iter_records  # noqa: E402
-from filters import c4, fineweb, gopher, korean  # noqa: E402
-from filters.langid import LanguageIdentifier  # noqa: E402
-from filters.pii import KINDS, PIIRedactor  # noqa: E402
-from filters.quality import QualityFilter  # noqa: E402
+from corpus.config import ExtractConfig, LangIdConfig, QualityConfig
+from corpus.stats import Stats
+from corpus.storage import open_input
+from crawlers.decode import charset_from_content_type, decode_html
+from crawlers.extract import extract_main_text, make_extractor
+from crawlers.warc import iter_records
+from filters import c4, fineweb, gopher, korean
+from filters.langid import LanguageIdentifier
+from filters.pii import KINDS, PIIRedactor
+from filters.quality import QualityFilter
 
 WARC = "warc/constructed/aeb_and_korean_feeds.warc.gz"
 
