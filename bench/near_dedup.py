@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--dup-every", type=int, default=100, help="one injected near-duplicate per this many docs")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
     parser.add_argument("--partitions", type=int, default=0, help="shuffle partitions (0: the pipeline's auto)")
+    parser.add_argument("--verify", action="store_true", help="keep only candidate pairs whose estimated J reaches the threshold")
     parser.add_argument(
         "--object-store-mib", type=int, default=2048, help="Ray object store size; beyond it Ray spills to disk"
     )
@@ -69,7 +70,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    cfg = DedupConfig(executor=args.executor, partitions=args.partitions or None)
+    cfg = DedupConfig(executor=args.executor, partitions=args.partitions or None, verify=args.verify)
     work = Path(args.workdir)
     bounds = [(lo, min(lo + args.part_docs, args.docs), args.dup_every, str(work)) for lo in range(0, args.docs, args.part_docs)]
     staged = [_part_name(lo) for lo, *_ in bounds]
@@ -101,7 +102,7 @@ def main() -> None:
     quality = _evaluate(cfg, decisions, args.docs, args.dup_every)
     mib = 1024 * 1024
     print(f"documents: {args.docs}, parts: {len(staged)}, injected near-duplicates: {quality['injected']}")
-    print(f"executor: {args.executor}, object store: {args.object_store_mib} MiB, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}")
+    print(f"executor: {args.executor}, object store: {args.object_store_mib} MiB, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}, verify: {cfg.verify}")
     print(f"signatures (2 processes): {'reused' if reuse else ''} {t_stage:.1f} s, {args.docs / t_stage:.0f} docs/s")
     print(f"find_duplicates: {t_dedup:.1f} s, {args.docs / t_dedup:.0f} docs/s")
     print(f"wall total: {t_stage + t_dedup:.1f} s")
@@ -113,6 +114,7 @@ def main() -> None:
     for key in ("exact_removed", "near_removed", "positives", "recall", "precision_jaccard", "precision_family"):
         print(f"{key}: {quality[key]}")
     print(f"recall by exact-J bucket: {quality['buckets']}")
+    print(f"removed near-duplicates by exact J to survivor: {quality['removed_by_j']}")
 
 
 # --- the generated corpus ------------------------------------------------------------
@@ -199,7 +201,8 @@ def _stage_part(bound: tuple[int, int, int, str]) -> str:
             "quality_score": quality,
         }
     )
-    table, _ = SignatureStage(DedupConfig()).apply(table, Stats())
+    # parts keep the signature bytes, so one staging serves runs with and without --verify
+    table, _ = SignatureStage(DedupConfig(verify=True)).apply(table, Stats())
     rel = _part_name(lo)
     pq.write_table(table, f"{work}/{rel}", compression="zstd")
     return rel
@@ -253,7 +256,11 @@ def _evaluate(cfg: DedupConfig, decisions: pa.Table | None, n: int, dup_every: i
             positives += 1
             found_positives += together
     near = [i for i, r in reasons.items() if r == "near_duplicate"]
-    good_j = sum(jaccard(i, cluster[i]) >= cfg.threshold for i in near)
+    to_survivor = [jaccard(i, cluster[i]) for i in near]
+    good_j = sum(j >= cfg.threshold for j in to_survivor)
+    removed_by_j: dict[str, int] = defaultdict(int)
+    for j in to_survivor:
+        removed_by_j[f"{min(int(j * 10), 9) / 10:.1f}"] += 1
     good_family = sum(family(i) == family(cluster[i]) for i in near)
     return {
         "injected": len(injected),
@@ -264,6 +271,7 @@ def _evaluate(cfg: DedupConfig, decisions: pa.Table | None, n: int, dup_every: i
         "precision_jaccard": round(good_j / len(near), 4) if near else None,
         "precision_family": round(good_family / len(near), 4) if near else None,
         "buckets": {k: f"{v[0]}/{v[1]}" for k, v in sorted(buckets.items())},
+        "removed_by_j": dict(sorted(removed_by_j.items())),
     }
 
 

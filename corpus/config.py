@@ -186,7 +186,11 @@ class DedupConfig(Section):
         description="shingles per language; other languages use `default_shingles`",
     )
     default_shingles: ShingleConfig = ShingleConfig(kind="word", size=5)
-    verify: bool = Field(False, description="keep only candidate pairs whose estimated Jaccard reaches threshold")
+    verify: bool = Field(
+        True,
+        description="keep only LSH candidate pairs whose estimated Jaccard reaches threshold "
+        "(cuts pairs that merely share a band; off saves one shuffle of the signatures)",
+    )
     index: str | None = Field(None, description="signature index (folder or s3://) to dedup against and append to")
     executor: Literal["auto", "local", "ray"] = Field("auto", description="auto: Ray when it is running")
     partitions: int | None = Field(None, gt=0, description="shuffle partitions; default grows with the corpus")

@@ -2,7 +2,8 @@
 
 Layout at a folder or s3:// URI (any `corpus.storage` root):
   index.json                 the MinHash/LSH settings every part was made with
-  parts/<run_id>-<n>.parquet id, key (exact), bands (list<uint64>) per kept document
+  parts/<run_id>-<n>.parquet id, key (exact), bands (list<uint64>) per kept document,
+                             and sig (the MinHash bytes) when the run had `verify` on
 A run reads every part except its own (a rerun must not find itself) and adds
 its survivors as new parts, so next month's crawl is deduplicated against this
 month's corpus. Settings that differ would make band hashes incomparable, so
@@ -18,7 +19,9 @@ import pyarrow.parquet as pq
 
 from corpus.storage import open_storage
 
-INDEX_SCHEMA = pa.schema([("id", pa.string()), ("key", pa.string()), ("bands", pa.list_(pa.uint64()))])
+INDEX_SCHEMA = pa.schema(
+    [("id", pa.string()), ("key", pa.string()), ("bands", pa.list_(pa.uint64())), ("sig", pa.binary())]
+)
 MANIFEST = "index.json"
 
 
@@ -41,9 +44,6 @@ class SignatureIndex:
     def parts(self, exclude_run: str) -> list[str]:
         """Index parts written by other runs than `exclude_run`, in a fixed order."""
         return [p for p in self.storage.list("parts/") if p.endswith(".parquet") and not _run_of(p) == exclude_run]
-
-    def read(self, rel: str) -> pa.Table:
-        return pq.read_table(pa.BufferReader(self.storage.read_bytes(rel)), schema=INDEX_SCHEMA)
 
     def append(self, run_id: str, name: str, table: pa.Table) -> None:
         """Add the kept documents of one staged part; rewriting the same part is harmless."""

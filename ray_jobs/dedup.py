@@ -66,7 +66,7 @@ class SignatureStage:
         bands = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(empty))
         table = table.append_column(BANDS_COL, bands)
         if self.cfg.verify:
-            table = table.append_column(SIG_COL, pa.array([row.tobytes() for row in signatures], pa.binary()))
+            table = table.append_column(SIG_COL, _signature_bytes(signatures))
         return table, None
 
     def _signatures(self, texts: list, langs: list) -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +178,14 @@ def _near(cfg: DedupConfig, exchange: Exchange, nodes: list[Any]) -> list[Any]:
     return exchange.shuffle([members], "group", partial(pick_survivors, reason=NEAR_REASON))
 
 
+def _signature_bytes(signatures: np.ndarray) -> pa.Array:
+    """Each row's signature as one binary value, without a Python object per row."""
+    rows = np.ascontiguousarray(signatures)
+    width = rows.shape[1] * rows.itemsize
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(rows), [None, pa.py_buffer(rows.tobytes())])
+    return fixed.cast(pa.binary())
+
+
 def _read_nodes(verify: bool, source: tuple[str, str, str, int]) -> pa.Table:
     """One staged part (or index part) as doc numbers with the small columns.
 
@@ -186,20 +194,21 @@ def _read_nodes(verify: bool, source: tuple[str, str, str, int]) -> pa.Table:
     """
     kind, uri, rel, ordinal = source
     data = open_storage(uri).read_bytes(rel)
-    wanted = {"id", "key", "bands", "quality_score", KEY_COL, BANDS_COL} | ({SIG_COL} if verify else set())
+    sig_col = "sig" if kind == "index" else SIG_COL
+    wanted = {"id", "key", "bands", "quality_score", KEY_COL, BANDS_COL} | ({sig_col} if verify else set())
     present = pq.read_schema(pa.BufferReader(data)).names
     raw = pq.read_table(pa.BufferReader(data), columns=[c for c in present if c in wanted])
     n = raw.num_rows
     rows = np.arange(n, dtype=np.int64)
+    sig = raw[sig_col] if sig_col in raw.column_names else pa.nulls(n, pa.binary())
     if kind == "index":
         doc, quality = -((ordinal << PART_SHIFT) | rows) - 1, pa.array(np.full(n, np.inf))
-        key, bands, sig = raw["key"], raw["bands"], pa.nulls(n, pa.binary())
+        key, bands = raw["key"], raw["bands"]
     else:
         doc = (ordinal << PART_SHIFT) | rows
         quality = raw["quality_score"].cast(pa.float64()) if "quality_score" in raw.column_names else pa.nulls(n, pa.float64())
         key = raw[KEY_COL]
         bands = raw[BANDS_COL] if BANDS_COL in raw.column_names else pa.nulls(n, pa.list_(pa.uint64()))
-        sig = raw[SIG_COL] if verify and SIG_COL in raw.column_names else pa.nulls(n, pa.binary())
     return pa.table({"doc": doc, "id": raw["id"], "quality": quality, "key": key, "bands": bands, "sig": sig})
 
 
@@ -223,14 +232,18 @@ def _attach_src_sig(edges: pa.Table, sigs: pa.Table) -> pa.Table:
 
 def _verify(threshold: float, width: int, edges: pa.Table, sigs: pa.Table) -> pa.Table:
     """Keep edges whose signatures agree on at least `threshold` of positions
-    (`width` bytes per signature value)."""
+    (`width` bytes per signature value). An edge to a document without a stored
+    signature (an index part written without `verify`) cannot be checked and
+    stays, as LSH alone decided it."""
     joined = edges.join(sigs, "doc", join_type="inner")
-    if joined.num_rows == 0:
-        return unique_edges(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    a = np.frombuffer(b"".join(joined["sig_src"].to_pylist()), np.uint8).reshape(joined.num_rows, -1)
-    b = np.frombuffer(b"".join(joined["sig"].to_pylist()), np.uint8).reshape(joined.num_rows, -1)
-    agree = (a.reshape(len(a), -1, width) == b.reshape(len(b), -1, width)).all(axis=2).mean(axis=1)
-    keep = agree >= threshold
+    checkable = pc.and_(pc.is_valid(joined["sig_src"]), pc.is_valid(joined["sig"])).to_numpy(zero_copy_only=False)
+    keep = ~checkable
+    if checkable.any():
+        pairs = joined.filter(pa.array(checkable))
+        a = np.frombuffer(b"".join(pairs["sig_src"].to_pylist()), np.uint8).reshape(pairs.num_rows, -1)
+        b = np.frombuffer(b"".join(pairs["sig"].to_pylist()), np.uint8).reshape(pairs.num_rows, -1)
+        agree = (a.reshape(len(a), -1, width) == b.reshape(len(b), -1, width)).all(axis=2).mean(axis=1)
+        keep[checkable] = agree >= threshold
     return unique_edges(joined["src"].to_numpy()[keep], joined["dst"].to_numpy()[keep])
 
 
@@ -268,11 +281,14 @@ def _write_decisions(uri: str, names: list[str], exact: pa.Table, near: pa.Table
 def _append_index(cfg: DedupConfig, uri: str, run_id: str, item: tuple[int, str]) -> pa.Table:
     ordinal, rel = item
     out = open_storage(uri)
-    raw = pq.read_table(pa.BufferReader(out.read_bytes(rel)), columns=["id", KEY_COL, BANDS_COL])
+    data = out.read_bytes(rel)
+    columns = ["id", KEY_COL, BANDS_COL] + [SIG_COL] * (cfg.verify and SIG_COL in pq.read_schema(pa.BufferReader(data)).names)
+    raw = pq.read_table(pa.BufferReader(data), columns=columns)
     dropped = DedupDecisions(out)._decisions(rel)
     dropped_ids = dropped.filter(pc.is_valid(dropped["reason"]))["id"]
     kept = raw.filter(pc.invert(pc.is_in(raw["id"], value_set=dropped_ids.combine_chunks())))
-    table = pa.table({"id": kept["id"], "key": kept[KEY_COL], "bands": kept[BANDS_COL]})
+    sig = kept[SIG_COL] if SIG_COL in kept.column_names else pa.nulls(kept.num_rows, pa.binary())
+    table = pa.table({"id": kept["id"], "key": kept[KEY_COL], "bands": kept[BANDS_COL], "sig": sig})
     SignatureIndex(cfg.index, index_settings(cfg)).append(run_id, f"{ordinal:05d}", table)
     return table.select(["id"])
 

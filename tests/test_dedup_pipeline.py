@@ -154,6 +154,29 @@ def test_index_keeps_next_run_from_readmitting(tmp_path, corpus):
     assert stats.dropped_docs("dedup_exact") + stats.dropped_docs("dedup_near") == len(rows)
 
 
+def test_verified_run_checks_candidates_against_the_index_signatures(tmp_path, data_dir):
+    """The index keeps signatures, so next month's LSH-only collisions with it are cut too."""
+    near = _near_dup_pair(data_dir)
+    index = str(tmp_path / "index")
+    cfg = DedupConfig(executor="local", verify=True, index=index)
+    month1 = [a for a, _ in BELOW] + [near[0]]
+    _decide(tmp_path / "a", _comments(data_dir, month1), cfg, run_id="month1")
+    month2 = [b for _, b in BELOW] + [near[1]]
+    kept, stats = _decide(tmp_path / "b", _comments(data_dir, month2), cfg, run_id="month2")
+    assert set(kept["id"].to_pylist()) == {b for _, b in BELOW}  # only the real near-duplicate goes
+    assert stats.dropped_docs("dedup_near", "near_duplicate") == 1
+
+
+def test_index_written_without_signatures_still_keeps_its_documents_out(tmp_path, data_dir):
+    """Collisions with an index part that has no signatures cannot be checked: LSH decides."""
+    index = str(tmp_path / "index")
+    month1 = [a for a, _ in BELOW]
+    _decide(tmp_path / "a", _comments(data_dir, month1), DedupConfig(executor="local", verify=False, index=index), run_id="m1")
+    month2 = [b for _, b in BELOW]
+    kept, _ = _decide(tmp_path / "b", _comments(data_dir, month2), DedupConfig(executor="local", index=index), run_id="m2")
+    assert kept.num_rows == 0
+
+
 def test_index_with_other_settings_is_refused(tmp_path, corpus):
     rows, _ = corpus
     index = str(tmp_path / "index")
@@ -182,7 +205,7 @@ def _near_dup_pair(data_dir):
 def test_verify_cuts_candidates_whose_estimated_jaccard_is_below_threshold(tmp_path, data_dir):
     near = _near_dup_pair(data_dir)
     rows = _comments(data_dir, [i for pair in BELOW + [near] for i in pair])
-    plain, _ = _decide(tmp_path / "plain", rows, DedupConfig(executor="local"))
+    plain, _ = _decide(tmp_path / "plain", rows, DedupConfig(executor="local", verify=False))
     verified, stats = _decide(tmp_path / "verify", rows, DedupConfig(executor="local", verify=True))
     for a, b in BELOW:
         assert len({a, b} & set(plain["id"].to_pylist())) == 1  # LSH alone merges them
