@@ -461,13 +461,18 @@ def report(
     market: str = MarketOpt,
     krw_per_usd: Optional[float] = typer.Option(None, "--krw-per-usd", help="KRW view rate"),
     split_by: str = typer.Option("bytes", "--split-by", help="share stage costs between languages by bytes or docs"),
+    target: Optional[list[str]] = typer.Option(
+        None, "--target", help="LANG=TOKENS the 'next crawl' section prices (repeatable; default ko=50B en=200B)"
+    ),
+    nodes: int = typer.Option(10, "--nodes", help="nodes the next crawl's wall time is spread over"),
 ) -> None:
     """(Re)write cost.json, cost.csv and report.html of a finished run, priced with the given sheet."""
     from corpus.config import CostConfig
     from corpus.report import rewrite_report
     from corpus.storage import open_storage
 
-    cost_cfg = _cost_config(CostConfig, prices, instance, market, krw_per_usd, split_by)
+    forecast = {"forecast_nodes": nodes} | ({"forecast_targets": target} if target else {})
+    cost_cfg = _cost_config(CostConfig, prices, instance, market, krw_per_usd, split_by, **forecast)
     try:
         cost = rewrite_report(open_storage(out), cost_cfg)
     except FileNotFoundError as exc:
@@ -529,10 +534,10 @@ def budget(
         out.print(f"no range for {', '.join(thin)}: fewer than two input files hold it; budget from a run with more files")
 
 
-def _cost_config(model, prices, instance, market, krw_per_usd, split_by):
+def _cost_config(model, prices, instance, market, krw_per_usd, split_by, **more):
     try:
         return model(prices=str(prices) if prices else None, instance=instance, market=market,
-                     krw_per_usd=krw_per_usd, split_by=split_by)
+                     krw_per_usd=krw_per_usd, split_by=split_by, **more)
     except Exception as exc:  # pydantic names the field; any invalid option is a usage error
         _usage(f"invalid cost option: {exc}")
 

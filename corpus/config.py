@@ -287,6 +287,20 @@ class CostConfig(Section):
     )
     instance: str = Field("c7i.4xlarge", description="instance type in the price sheet that prices a vCPU-hour")
     market: Literal["on_demand", "spot"] = "on_demand"
+    forecast_targets: list[str] = Field(
+        ["ko=50B", "en=200B"],
+        description="token targets (LANG=TOKENS) the report's 'next crawl' section prices from this run; [] leaves it out",
+    )
+    forecast_nodes: int = Field(10, gt=0, description="nodes the next crawl's wall time is spread over")
+
+    @field_validator("forecast_targets")
+    @classmethod
+    def _targets_parse(cls, value: list[str]) -> list[str]:
+        from corpus.budget import parse_target
+
+        for target in value:
+            parse_target(target)
+        return value
 
     @field_validator("instance")
     @classmethod

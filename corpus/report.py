@@ -16,8 +16,9 @@ from typing import Any
 
 from corpus import cost as costing
 from corpus import meter
+from corpus.budget import BudgetError, forecast, parse_target, table_rows
 from corpus.config import CostConfig, RunConfig
-from corpus.prices import load_prices
+from corpus.prices import PriceSheet, load_prices
 from corpus.stats import Stats
 from corpus.storage import Storage
 
@@ -68,6 +69,7 @@ def render_html(cost: dict[str, Any]) -> str:
         _languages(cost),
         _throughput(cost),
         _storage(cost),
+        _next_crawl(cost),
         _assumptions(cost),
         _reproduce(cost),
     ]
@@ -110,6 +112,7 @@ def _write(out: Storage, usage: dict[str, Any], cost_cfg: CostConfig) -> dict[st
     sheet = load_prices(cost_cfg.prices, cost_cfg.krw_per_usd)
     priced = costing.price(_usage_only(usage), sheet, cost_cfg)
     priced["priced_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    priced["forecast"] = _forecast(priced, sheet, cost_cfg)
     out.write_bytes(COST_JSON, (json.dumps(priced, indent=2, ensure_ascii=False) + "\n").encode())
     out.write_bytes(COST_CSV, costing.to_csv(priced).encode())
     out.write_bytes(REPORT_HTML, render_html(priced).encode())
@@ -118,8 +121,26 @@ def _write(out: Storage, usage: dict[str, Any], cost_cfg: CostConfig) -> dict[st
 
 def _usage_only(cost: dict[str, Any]) -> dict[str, Any]:
     """Drop an earlier pricing so a re-price starts from the measured figures alone."""
-    priced_keys = {"currency", "krw_per_usd", "pricing", "lines", "total", "storage_per_month", "per_language", "priced_at"}
+    priced_keys = {"currency", "krw_per_usd", "pricing", "lines", "total", "storage_per_month", "per_language", "priced_at", "forecast"}
     return {k: v for k, v in cost.items() if k not in priced_keys}
+
+
+def _forecast(priced: dict[str, Any], sheet: PriceSheet, cost_cfg: CostConfig) -> dict[str, Any] | None:
+    """What `corpus budget` would say for the configured targets, so a funder reads the
+    price of the next crawl beside this one's. Targets in languages this run did not
+    produce are listed as skipped rather than guessed."""
+    targets = dict(parse_target(t) for t in cost_cfg.forecast_targets)
+    if not targets:
+        return None
+    produced = {lang: tokens for lang, tokens in targets.items() if priced["per_language"].get(lang, {}).get("tokens")}
+    skipped = sorted(set(targets) - set(produced))
+    if not produced:
+        return {"skipped": skipped, "why": "this run produced no tokens in the target languages"}
+    try:
+        result = forecast(priced, produced, sheet, nodes=cost_cfg.forecast_nodes, instance=cost_cfg.instance, market=cost_cfg.market)
+    except BudgetError as exc:
+        return {"skipped": sorted(targets), "why": str(exc)}
+    return result | {"skipped": skipped}
 
 
 def _measure_finished(out: Storage) -> dict[str, Any]:
@@ -249,6 +270,43 @@ def _storage(cost: dict[str, Any]) -> str:
     )
 
 
+def _next_crawl(cost: dict[str, Any]) -> str:
+    plan = cost.get("forecast")
+    if not plan:
+        return ""
+    skipped = (
+        f"<p>Not forecast: {escape(', '.join(_lang_name(x) for x in plan['skipped']))} "
+        f"(this run produced no tokens in it).</p>" if plan["skipped"] else ""
+    )
+    if "total_usd" not in plan:
+        return f"<section><h2>The next crawl</h2><p>{escape(plan['why'])}.</p>{skipped}</section>"
+    goal = " and ".join(f"{_tokens(n)} {_lang_name(lang)} tokens" for lang, n in plan["targets"].items())
+    total = plan["total_usd"]
+    span = f"{usd(total['low'])} to {usd(total['high'])}" if total["low"] is not None else "no range"
+    cards = [
+        _card("next crawl, total", usd(total["point"]), f"{krw(plan['total_krw']['point'])} · 95% range: {span}", "forecast-usd"),
+        _card("input pages to read", _count(plan["pages"]["point"]), f"{plan['warc_terabytes']['point']:,.1f} TB of WARC", "forecast-pages"),
+        _card(f"wall time on {plan['nodes']} nodes", f"{plan['wall_hours']['point'] / 24:,.1f} days",
+              f"{_count(plan['vcpu_hours']['point'])} vCPU-hours", "forecast-days"),
+    ]
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td class=\"n\">{escape(point)}</td><td class=\"n\">{escape(low)}</td><td class=\"n\">{escape(high)}</td></tr>"
+        for name, point, low, high in table_rows(plan)
+    )
+    thin = [lang for lang, need in plan["languages"].items() if need["files_with_language"] < 2]
+    notes = [
+        f"{a['text']} [{a['source']}, {a['date']}]" for a in plan["assumptions"]
+    ] + ([f"No range for {', '.join(map(_lang_name, thin))}: fewer than two input files hold it."] if thin else [])
+    return (
+        f"<section><h2>The next crawl</h2><p>What {escape(goal)} would cost, extrapolated from this run's measured "
+        f"yield and CPU per page on {escape(plan['instance'])} ({escape(plan['market'].replace('_', '-'))}). "
+        "Ranges come from the spread between this run's input files.</p>"
+        f"<div class=\"cards\">{''.join(cards)}</div>"
+        "<table><tr><th>quantity</th><th>estimate</th><th>low</th><th>high</th></tr>" + rows + "</table>"
+        "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + f"</ul>{skipped}</section>"
+    )
+
+
 def _assumptions(cost: dict[str, Any]) -> str:
     pricing = cost["pricing"]
     sheet = pricing["sheet"]
@@ -292,7 +350,7 @@ def _reproduce(cost: dict[str, Any]) -> str:
     cmds = [
         f"corpus run {inputs} --output {output}",
         f"corpus report {output}   # re-price: --prices my-prices.yaml --market spot",
-        f"corpus budget --from {output} --target ko=50B --target en=200B --nodes 10",
+        f"corpus budget --from {output} {_budget_args(cost)}",
     ]
     config = json.dumps(run.get("config", {}), indent=1, ensure_ascii=False)
     return (
@@ -356,6 +414,28 @@ def _lang_name(lang: str) -> str:
 
 def _times(value: float | None, factor: float) -> float | None:
     return None if value is None else value * factor
+
+
+def _budget_args(cost: dict[str, Any]) -> str:
+    plan = cost.get("forecast") or {}
+    targets = plan.get("targets") or {"ko": 50e9, "en": 200e9}
+    return " ".join(f"--target {lang}={_tokens(n)}" for lang, n in targets.items()) + f" --nodes {plan.get('nodes', 10)}"
+
+
+def _tokens(n: float) -> str:
+    """50000000000 -> '50B': targets as people write them."""
+    for suffix, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.4g}{suffix}"
+    return f"{n:.0f}"
+
+
+def _count(n: float) -> str:
+    """32840878704 -> '32.8 billion': a count a funder reads at a glance."""
+    for word, size in (("trillion", 1e12), ("billion", 1e9), ("million", 1e6)):
+        if n >= size:
+            return f"{n / size:.3g} {word}"
+    return f"{n:,.0f}"
 
 
 def _shell(arg: str) -> str:

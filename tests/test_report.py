@@ -13,7 +13,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from corpus.budget import forecast
 from corpus.cli import app
+from corpus.prices import load_prices
 from corpus.report import usd
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -105,3 +107,38 @@ def test_corpus_report_reprices_a_finished_run(serial_run, tmp_path):
 def test_corpus_report_refuses_a_folder_that_is_not_a_run(tmp_path):
     result = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 1
+
+
+def test_next_crawl_section_prices_the_configured_targets(serial_run, tmp_path):
+    """The funder reads the next crawl's price in the page: the same forecast `corpus budget` makes."""
+    out, _ = serial_run
+    cost = json.loads((out / "cost.json").read_text())
+    expected = forecast(cost, {"ko": 50e9, "en": 200e9}, load_prices(), nodes=10)
+    assert cost["forecast"]["total_usd"]["point"] == pytest.approx(expected["total_usd"]["point"])
+    texts = _Texts()
+    texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
+    assert texts.by_id["forecast-usd"] == usd(expected["total_usd"]["point"])
+    assert texts.by_id["forecast-days"] == f"{expected['wall_hours']['point'] / 24:,.1f} days"
+
+
+def test_report_forecasts_other_targets_and_names_languages_it_cannot(serial_run, tmp_path):
+    out, _ = serial_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    args = ["report", str(copy), "--target", "en=1T", "--target", "ja=5B", "--nodes", "40"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cost = json.loads((copy / "cost.json").read_text())
+    plan = cost["forecast"]
+    assert plan["targets"] == {"en": 1e12} and plan["skipped"] == ["ja"] and plan["nodes"] == 40
+    expected = forecast(cost, {"en": 1e12}, load_prices(), nodes=40)
+    assert plan["total_usd"]["point"] == pytest.approx(expected["total_usd"]["point"])
+    html = (copy / "report.html").read_text()
+    assert "1T English tokens" in html and "Not forecast: ja" in html
+    assert "--target en=1T --nodes 40" in html
+
+
+def test_report_refuses_a_malformed_target(serial_run):
+    out, _ = serial_run
+    result = CliRunner().invoke(app, ["report", str(out), "--target", "korean=lots"])
+    assert result.exit_code == 2 and "LANG=TOKENS" in " ".join(result.output.split())
