@@ -417,9 +417,12 @@ def _times(value: float | None, factor: float) -> float | None:
 
 
 def _budget_args(cost: dict[str, Any]) -> str:
+    """The report's own forecast as `corpus budget` flags; the configured defaults where it made none."""
     plan = cost.get("forecast") or {}
-    targets = plan.get("targets") or {"ko": 50e9, "en": 200e9}
-    return " ".join(f"--target {lang}={_tokens(n)}" for lang, n in targets.items()) + f" --nodes {plan.get('nodes', 10)}"
+    default = CostConfig()
+    targets = plan.get("targets") or dict(parse_target(t) for t in default.forecast_targets)
+    nodes = plan.get("nodes", default.forecast_nodes)
+    return " ".join(f"--target {lang}={_tokens(n)}" for lang, n in targets.items()) + f" --nodes {nodes}"
 
 
 def _tokens(n: float) -> str:

@@ -186,6 +186,15 @@ def _signature_bytes(signatures: np.ndarray) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
+def _signature_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """The inverse of `_signature_bytes`: one row of bytes per signature, read
+    from Arrow's buffer rather than through a Python bytes object per row."""
+    width = pc.max(pc.binary_length(column)).as_py()
+    fixed = column.combine_chunks().cast(pa.binary(width))
+    values = np.frombuffer(fixed.buffers()[1], np.uint8)
+    return values[fixed.offset * width : (fixed.offset + len(fixed)) * width].reshape(len(fixed), width)
+
+
 def _read_nodes(verify: bool, source: tuple[str, str, str, int]) -> pa.Table:
     """One staged part (or index part) as doc numbers with the small columns.
 
@@ -240,8 +249,7 @@ def _verify(threshold: float, width: int, edges: pa.Table, sigs: pa.Table) -> pa
     keep = ~checkable
     if checkable.any():
         pairs = joined.filter(pa.array(checkable))
-        a = np.frombuffer(b"".join(pairs["sig_src"].to_pylist()), np.uint8).reshape(pairs.num_rows, -1)
-        b = np.frombuffer(b"".join(pairs["sig"].to_pylist()), np.uint8).reshape(pairs.num_rows, -1)
+        a, b = _signature_matrix(pairs["sig_src"]), _signature_matrix(pairs["sig"])
         agree = (a.reshape(len(a), -1, width) == b.reshape(len(b), -1, width)).all(axis=2).mean(axis=1)
         keep[checkable] = agree >= threshold
     return unique_edges(joined["src"].to_numpy()[keep], joined["dst"].to_numpy()[keep])
