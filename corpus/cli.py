@@ -148,7 +148,7 @@ def print_summary(result) -> None:
 def crawl(
     config: Optional[Path] = ConfigArg,
     seeds: Optional[Path] = typer.Option(None, "--seeds", help="file of start URLs, one per line (# comments)"),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="folder for warc/ and the resumable crawl state"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="folder or s3:// prefix for warc/ and the resumable crawl state"),
     allow_network: Optional[list[str]] = typer.Option(
         None, "--allow-network", help="CIDR the crawler may reach although not public, e.g. 10.1.0.0/16 (repeatable)"
     ),

@@ -384,6 +384,9 @@ class CrawlConfig(Section):
     # Output.
     warc_max_bytes: int = Field(1024 * 1024 * 1024, gt=0, description="a WARC file is closed past this size")
     warc_prefix: str = Field("crawl", pattern=r"^[A-Za-z0-9_.-]+$")
+    checkpoint_seconds: float = Field(
+        300.0, ge=0, description="a crawl to s3:// publishes its closed WARC files and journal this often"
+    )
     partitions: int | None = Field(None, gt=0, description="host partitions (Ray tasks); default one per CPU")
     max_rounds: int = Field(10, gt=0, description="Ray rounds that hand links to other partitions' hosts")
 

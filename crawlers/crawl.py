@@ -29,6 +29,7 @@ from corpus.config import CrawlConfig
 from corpus.stats import Stats
 from crawlers.fetch import Fetcher, FetchResult
 from crawlers.frontier import Frontier, Scope, extract_links, with_default_scope
+from crawlers.mirror import STATE_DIR, WARC_DIR, OutputMirror
 from crawlers.robots import DISALLOW_ALL, RobotsCache
 from crawlers.ssrf import AddressPolicy
 from crawlers.warc_writer import PartitionWarcWriter
@@ -36,7 +37,6 @@ from crawlers.warc_writer import PartitionWarcWriter
 log = logging.getLogger(__name__)
 
 SOFTWARE = "corpus-builder crawler 0.1 (aiohttp, warcio, protego)"
-WARC_DIR, STATE_DIR = "warc", "_crawl"
 Seed = tuple[str, int]  # (url, depth)
 
 
@@ -75,11 +75,13 @@ async def crawl_partition(
     max_finished: int | None = None,
     resolver: AbstractResolver | None = None,
     on_fetch: Callable[[str, str], None] | None = None,
+    mirror: OutputMirror | None = None,
 ) -> CrawlReport:
     """The async body of `run_crawl`.
 
     `owns(host)` says which hosts this partition fetches; `resolver` replaces
-    system DNS (tests); `on_fetch(url, outcome)` is called per finished URL.
+    system DNS (tests); `on_fetch(url, outcome)` is called per finished URL;
+    `mirror`, already pulled into `output`, publishes it as the crawl goes.
     """
     started, cpu_started = time.monotonic(), time.process_time()
     out = Path(output)
@@ -87,7 +89,7 @@ async def crawl_partition(
     cfg = resolve_scope(cfg, [url for url, depth in seeds if depth == 0], out)
     stats = Stats()
     policy = AddressPolicy(cfg.allow_networks)
-    state = _Partition(cfg, out, partition, owns, stats, on_fetch)
+    state = _Partition(cfg, out, partition, owns, stats, on_fetch, mirror)
     try:
         for url, depth in seeds:
             state.admit(url, depth, kind="seed")
@@ -100,9 +102,14 @@ async def crawl_partition(
     finally:
         state.close()
     report = state.report()
+    if mirror is not None:
+        report.warc_files = mirror.finish()
     report.wall_seconds = time.monotonic() - started
     report.cpu_seconds = time.process_time() - cpu_started
-    (out / STATE_DIR / f"report-{partition:05d}.json").write_text(json.dumps(report.to_dict(), indent=1))
+    name = f"{STATE_DIR}/report-{partition:05d}.json"
+    (out / name).write_text(json.dumps(report.to_dict(), indent=1))
+    if mirror is not None:
+        mirror.publish_file(name)
     return report
 
 
@@ -122,10 +129,11 @@ def resolve_scope(cfg: CrawlConfig, seed_urls: list[str], output: str | Path) ->
 class _Partition:
     """State of one partition's crawl: frontier, WARC writer, counters, and the host workers."""
 
-    def __init__(self, cfg: CrawlConfig, out: Path, partition: int, owns, stats: Stats, on_fetch):
-        self.cfg, self.partition, self.stats, self.on_fetch = cfg, partition, stats, on_fetch
+    def __init__(self, cfg: CrawlConfig, out: Path, partition: int, owns, stats: Stats, on_fetch, mirror):
+        self.cfg, self.partition, self.stats, self.on_fetch, self.mirror = cfg, partition, stats, on_fetch, mirror
         self.frontier = Frontier(out / STATE_DIR / f"frontier-{partition:05d}.jsonl", Scope(cfg), cfg, owns)
-        self.warc = PartitionWarcWriter(out / WARC_DIR, cfg.warc_prefix, partition, cfg.warc_max_bytes, SOFTWARE)
+        first = mirror.first_sequence if mirror else 0  # numbers a mirror has published are taken
+        self.warc = PartitionWarcWriter(out / WARC_DIR, cfg.warc_prefix, partition, cfg.warc_max_bytes, SOFTWARE, first)
         repaired = self.frontier.mark_archived(self.warc.archived)
         if repaired:
             stats.bump("resume_archived_not_journaled", repaired)
@@ -229,6 +237,11 @@ class _Partition:
         self.stats.bump(f"outcome_{outcome}")
         if self.on_fetch is not None:
             self.on_fetch(url, outcome)
+        if self.mirror is not None and self.mirror.due(time.monotonic()):
+            self.warc.rotate()  # every write so far is whole: nothing awaits between a write and its journal entry
+            failed = self.mirror.checkpoint(time.monotonic())
+            if failed:
+                self.stats.error("publish_retried", self.mirror.storage.url(""), failed)
 
     def report(self) -> CrawlReport:
         return CrawlReport(

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 class PartitionWarcWriter:
     """Appends exchanges to the WARC series of one host partition."""
 
-    def __init__(self, out_dir: Path, prefix: str, partition: int, max_bytes: int, software: str) -> None:
+    def __init__(
+        self, out_dir: Path, prefix: str, partition: int, max_bytes: int, software: str, first_sequence: int = 0
+    ) -> None:
         self.out_dir, self.prefix, self.partition = Path(out_dir), prefix, partition
         self.max_bytes, self.software = max_bytes, software
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,6 +44,7 @@ class PartitionWarcWriter:
         self._sequence = _sequence_of(existing[-1]) if existing else 0
         if existing and existing[-1].stat().st_size >= max_bytes:
             self._sequence += 1
+        self._sequence = max(self._sequence, first_sequence)  # files already published elsewhere
         self._handle = None
         self._writer: WARCWriter | None = None
 
@@ -80,6 +83,12 @@ class PartitionWarcWriter:
         self._handle.flush()
         self.archived.add(exchange.url)
         if self._handle.tell() >= self.max_bytes:
+            self._close_file()
+            self._sequence += 1
+
+    def rotate(self) -> None:
+        """Close the file being written, if any, so it can be published whole; the next record opens the next file."""
+        if self._handle is not None:
             self._close_file()
             self._sequence += 1
 

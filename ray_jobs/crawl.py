@@ -10,6 +10,10 @@ links move between partitions, the page budget is spent, or `max_rounds`.
 The partition count is fixed by the first run in an output folder (kept in
 `_crawl/layout.json`); a resume with a different count is refused, since it
 would move hosts between journals.
+
+Output is a folder, or an `s3://` prefix when workers share no folder: each
+task then crawls into its own scratch folder and publishes as it goes
+(`crawlers.mirror`), and the driver keeps the shared state files the same way.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ import json
 import logging
 import math
 import os
+import tempfile
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from corpus.config import CrawlConfig, RayConfig
 from corpus.stats import Stats
-from crawlers.crawl import STATE_DIR, WARC_DIR, CrawlReport, resolve_scope, run_crawl
+from corpus.storage import open_storage
+from crawlers.crawl import CrawlReport, resolve_scope, run_crawl
 from crawlers.fetch import host_key
 from crawlers.frontier import normalise_url
+from crawlers.mirror import STATE_DIR, WARC_DIR, OutputMirror
 
 log = logging.getLogger(__name__)
 
@@ -66,28 +74,47 @@ def crawl(
     ray_cfg: RayConfig | None = None,
 ) -> CrawlSummary:
     """Crawl from `seeds` into `output` (WARC under `output/warc/`); resumes what is there."""
-    if output.startswith("s3://"):
-        raise CrawlFailed("crawl output must be a local or shared folder; copy the WARC files to S3 afterwards")
     ray_cfg = ray_cfg or RayConfig()
-    out = Path(output)
+    output = output.rstrip("/")
     seeds = [*cfg.seeds, *seeds]
-    cfg = resolve_scope(cfg.model_copy(update={"seeds": []}), seeds, out)
-    if not cfg.domains and not cfg.tlds:
-        raise CrawlFailed("nothing in scope: give seeds with http(s) hosts, or crawl.domains / crawl.tlds")
-    partitions = 1 if executor == "serial" else _partition_count(cfg, ray_cfg)
-    partitions = _fix_layout(out, partitions)
-    summary = CrawlSummary(output=str(out), partitions=partitions)
+    with _shared_state(output) as state:
+        cfg = resolve_scope(cfg.model_copy(update={"seeds": []}), seeds, state)
+        if not cfg.domains and not cfg.tlds:
+            raise CrawlFailed("nothing in scope: give seeds with http(s) hosts, or crawl.domains / crawl.tlds")
+        partitions = 1 if executor == "serial" else _partition_count(cfg, ray_cfg)
+        partitions = _fix_layout(state, partitions, output)
+    summary = CrawlSummary(output=output, partitions=partitions)
     by_partition = _group(seeds, partitions, summary.stats)
     if executor == "serial" or partitions == 1:
-        _record(summary, [run_crawl(cfg, by_partition.get(0, []), out, partition=0)])
+        report = _crawl_task(cfg.model_dump_json(), output, 0, 1, by_partition.get(0, []), cfg.max_pages)
+        _record(summary, [CrawlReport(**report)])
         summary.rounds = 1
     else:
-        _crawl_on_ray(cfg, by_partition, out, partitions, ray_cfg, summary)
-    summary.warc_files = sorted(str(p) for p in (out / WARC_DIR).glob("*.warc.gz"))
+        _crawl_on_ray(cfg, by_partition, output, partitions, ray_cfg, summary)
+    store = open_storage(output)
+    summary.warc_files = [store.url(rel) for rel in store.list(f"{WARC_DIR}/") if rel.endswith(".warc.gz")]
     return summary
 
 
-def _crawl_on_ray(cfg: CrawlConfig, handoff, out: Path, partitions: int, ray_cfg: RayConfig, summary) -> None:
+@contextmanager
+def _shared_state(output: str) -> Iterator[Path]:
+    """The crawl's shared state files (scope, layout) in a local folder: the output
+    itself, or for `s3://` a scratch copy published back if the block succeeds."""
+    if not output.startswith("s3://"):
+        yield Path(output)
+        return
+    store, names = open_storage(output), [f"{STATE_DIR}/scope.json", f"{STATE_DIR}/layout.json"]
+    with tempfile.TemporaryDirectory(prefix="corpus-crawl-") as scratch:
+        for name in names:
+            if store.exists(name):
+                store.download_file(name, Path(scratch) / name)
+        yield Path(scratch)
+        for name in names:
+            if (Path(scratch) / name).exists():
+                store.upload_file(name, Path(scratch) / name)
+
+
+def _crawl_on_ray(cfg: CrawlConfig, handoff, output: str, partitions: int, ray_cfg: RayConfig, summary) -> None:
     import ray
     from tqdm import tqdm
 
@@ -96,7 +123,7 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, out: Path, partitions: int, ray_cfg
     init_ray(ray_cfg)
     task = ray.remote(num_cpus=1, max_retries=2)(_crawl_task)
     finished: dict[int, int] = {}
-    targets = sorted(set(handoff) | _partitions_with_journal(out))
+    targets = sorted(set(handoff) | _partitions_with_journal(output))
     cfg_json = cfg.model_dump_json()
     for round_no in range(cfg.max_rounds):
         remaining = cfg.max_pages - sum(finished.values())
@@ -104,7 +131,7 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, out: Path, partitions: int, ray_cfg
             break
         share = math.ceil(remaining / len(targets))
         refs = {
-            task.remote(cfg_json, str(out), p, partitions, handoff.get(p, []), finished.get(p, 0) + share): p
+            task.remote(cfg_json, output, p, partitions, handoff.get(p, []), finished.get(p, 0) + share): p
             for p in targets
         }
         reports: list[CrawlReport] = []
@@ -124,17 +151,20 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, out: Path, partitions: int, ray_cfg
 
 
 def _crawl_task(cfg_json: str, output: str, partition: int, partitions: int, seeds, max_finished: int) -> dict:
-    """One partition's crawl on a Ray worker; returns its report as plain data."""
+    """One partition's crawl (on a Ray worker, or in process); returns its report as plain data."""
     cfg = CrawlConfig.model_validate_json(cfg_json)
-    report = run_crawl(
-        cfg,
-        [tuple(s) for s in seeds],
-        output,
-        partition=partition,
-        owns=lambda host: partition_of(host, partitions) == partition,
-        max_finished=max_finished,
-    )
-    return report.to_dict()
+    seeds = [tuple(s) for s in seeds]
+    options = {
+        "partition": partition,
+        "owns": lambda host: partition_of(host, partitions) == partition,
+        "max_finished": max_finished,
+    }
+    if not output.startswith("s3://"):
+        return run_crawl(cfg, seeds, output, **options).to_dict()
+    with tempfile.TemporaryDirectory(prefix=f"corpus-crawl-{partition:05d}-") as scratch:
+        mirror = OutputMirror(open_storage(output), Path(scratch), cfg.warc_prefix, partition, cfg.checkpoint_seconds)
+        mirror.pull()
+        return run_crawl(cfg, seeds, scratch, mirror=mirror, **options).to_dict()
 
 
 def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:
@@ -169,13 +199,13 @@ def _partition_count(cfg: CrawlConfig, ray_cfg: RayConfig) -> int:
     return cfg.partitions or ray_cfg.workers or ray_cfg.num_cpus or os.cpu_count() or 1
 
 
-def _fix_layout(out: Path, partitions: int) -> int:
-    layout = out / STATE_DIR / "layout.json"
+def _fix_layout(state: Path, partitions: int, output: str) -> int:
+    layout = state / STATE_DIR / "layout.json"
     if layout.exists():
         before = json.loads(layout.read_text())["partitions"]
         if before != partitions:
             raise CrawlFailed(
-                f"{out} was crawled with {before} partition(s), not {partitions}: resume with "
+                f"{output} was crawled with {before} partition(s), not {partitions}: resume with "
                 f"--partitions {before} (or crawl.partitions: {before}), or use a new output folder"
             )
         return before
@@ -184,5 +214,6 @@ def _fix_layout(out: Path, partitions: int) -> int:
     return partitions
 
 
-def _partitions_with_journal(out: Path) -> set[int]:
-    return {int(p.stem.rsplit("-", 1)[1]) for p in (out / STATE_DIR).glob("frontier-*.jsonl")}
+def _partitions_with_journal(output: str) -> set[int]:
+    names = [rel.rsplit("/", 1)[1] for rel in open_storage(output).list(f"{STATE_DIR}/")]
+    return {int(n[len("frontier-") : -len(".jsonl")]) for n in names if n.startswith("frontier-") and n.endswith(".jsonl")}

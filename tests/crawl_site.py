@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from corpus.config import CrawlConfig
+from ray_jobs.crawl import partition_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -141,6 +142,25 @@ def html_page(title: str, text: str, links: list[str] = (), charset: str = "utf-
         f'<html><head><meta charset="{charset}"><title>{title}</title></head>'
         f"<body><article><h1>{title}</h1>{paragraphs}</article><ul>{anchors}</ul></body></html>"
     ).encode(charset, errors="xmlcharrefreplace")
+
+
+def linked_sites(data_dir: Path, n_sites: int = 4) -> list[LocalSite]:
+    """Running sites whose pages link to the next site; the last site's port is drawn
+    until both of two partitions own a site, so links must cross between them.
+    The caller closes them."""
+    sites = [LocalSite({}).__enter__() for _ in range(n_sites - 1)]
+    while True:
+        last = LocalSite({}).__enter__()
+        if len({partition_of(site.host, 2) for site in [*sites, last]}) == 2:
+            break
+        last.__exit__(None, None, None)
+    sites.append(last)
+    articles = korquad_articles(data_dir, 2 * n_sites)
+    for i, site in enumerate(sites):
+        nxt = sites[(i + 1) % n_sites]
+        site.routes["/"] = page(html_page("목록", "문서", ["/a", nxt.url("/")]))
+        site.routes["/a"] = page(html_page(*articles[2 * i]))
+    return sites
 
 
 def crawl_config(**overrides) -> CrawlConfig:

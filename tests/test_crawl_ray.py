@@ -10,7 +10,7 @@ from corpus.cli import app
 from corpus.config import CrawlConfig, RayConfig
 from crawlers.fetch import host_key
 from ray_jobs.crawl import CrawlFailed, crawl, partition_of
-from tests.crawl_site import LocalSite, crawl_config, html_page, korquad_articles, page
+from tests.crawl_site import LocalSite, crawl_config, html_page, korquad_articles, linked_sites, page
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -26,27 +26,9 @@ def _hosts_by_partition(summary):
     return found
 
 
-def _linked_sites(data_dir, n_sites=4):
-    """Sites whose pages link to the next site; the last site's port is drawn
-    until both partitions own a site, so links must cross between them."""
-    sites = [LocalSite({}).__enter__() for _ in range(n_sites - 1)]
-    while True:
-        last = LocalSite({}).__enter__()
-        if len({partition_of(site.host, 2) for site in [*sites, last]}) == 2:
-            break
-        last.__exit__(None, None, None)
-    sites.append(last)
-    articles = korquad_articles(data_dir, 2 * n_sites)
-    for i, site in enumerate(sites):
-        nxt = sites[(i + 1) % n_sites]
-        site.routes["/"] = page(html_page("목록", "문서", ["/a", nxt.url("/")]))
-        site.routes["/a"] = page(html_page(*articles[2 * i]))
-    return sites
-
-
 @pytest.mark.ray
 def test_each_host_is_fetched_by_one_partition_and_links_cross_over(ray_local, tmp_path, data_dir):
-    sites = _linked_sites(data_dir)
+    sites = linked_sites(data_dir)
     try:
         cfg = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5)
         summary = crawl(cfg, [sites[0].url("/")], str(tmp_path), ray_cfg=RayConfig(progress=False))
