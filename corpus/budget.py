@@ -192,10 +192,11 @@ def _swap(rate: dict[str, float | None]) -> dict[str, float | None]:
 
 
 def _cpu_per_page(cost: dict[str, Any]) -> dict[str, float | None]:
-    """All CPU of the run (overhead and finalize included) per page; range from the files' own rates."""
+    """All processing CPU of the run (overhead and finalize included) per page; range
+    from the files' own rates. A live crawl's CPU is left out: the forecast reads Common Crawl."""
     inputs = cost["inputs"]
     pages = sum(i["pages"] for i in inputs)
-    point = cost["total"]["cpu_seconds"] / pages
+    point = sum(s["cpu_seconds"] for s in cost["stages"].values()) / pages
     spread = _ratio([(i["pages"], i["cpu_seconds"]) for i in inputs if i["pages"]])
     return _rescale(spread, point)
 

@@ -10,6 +10,10 @@ Two steps, kept apart so a run can be re-priced without re-running it:
   stage `overhead`, so the stages add up to what the operating system billed.
 - `price` turns that usage into money with a price sheet.
 
+A run over the WARC of a live crawl (`usage["crawls"]`, see `corpus.crawl_usage`)
+also carries that crawl's held vCPU time, in proportion to the WARC bytes it read,
+as the compute line `crawl`: acquiring pages is part of what its tokens cost.
+
 How a stage's cost is shared between languages (`cost.split_by`): in proportion
 to the bytes (or documents) of each *output* language entering the stage.
 Stages that run before language ID see no language yet; they, `overhead`,
@@ -34,6 +38,7 @@ from corpus.stats import UNKNOWN_LANG, Stats
 
 FORMAT = 1
 OVERHEAD = "overhead"
+CRAWL = "crawl"
 LANGID_STAGE = "langid"
 GIB = 1024**3
 WRITE_VERBS = {"put", "post", "list", "copy"}
@@ -81,6 +86,9 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
     langs = sorted(usage["languages"])
     reference = _reference_shares(usage, langs, cfg.split_by)
     lines: list[dict[str, Any]] = []
+    crawl_cpu = sum(c["held_cpu_seconds"] * c["share"] for c in usage.get("crawls", []))
+    if crawl_cpu:
+        lines.append(_line("compute", CRAWL, crawl_cpu / 3600 * vcpu_hour, reference, cpu_seconds=crawl_cpu))
     for name, stage in usage["stages"].items():
         usd = stage["cpu_seconds"] / 3600 * vcpu_hour
         shares = _stage_shares(stage, langs, cfg.split_by) or reference
@@ -92,6 +100,7 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
     month_usd = output_bytes / GIB * sheet.storage.gb_month.value
     lines.append(_line("storage", "output storage, first month", month_usd, storage_shares))
     total = sum(line["usd"] for line in lines)
+    cpu_seconds = sum(line.get("cpu_seconds", 0.0) for line in lines)
     return {
         **usage,
         "currency": "USD",
@@ -107,8 +116,8 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
         "total": {
             "usd": total,
             "krw": total * krw,
-            "cpu_seconds": sum(s["cpu_seconds"] for s in usage["stages"].values()),
-            "vcpu_hours": sum(s["cpu_seconds"] for s in usage["stages"].values()) / 3600,
+            "cpu_seconds": cpu_seconds,
+            "vcpu_hours": cpu_seconds / 3600,
             "spot_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "spot")),
             "on_demand_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "on_demand")),
         },

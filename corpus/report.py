@@ -18,6 +18,7 @@ from corpus import cost as costing
 from corpus import meter
 from corpus.budget import BudgetError, forecast, parse_target, table_rows
 from corpus.config import CostConfig, RunConfig
+from corpus.crawl_usage import crawls_behind
 from corpus.prices import PriceSheet, load_prices
 from corpus.stats import Stats
 from corpus.storage import Storage
@@ -41,6 +42,7 @@ def write_run_report(
     for name, value in driver_counters.items():
         metered.bump(name, value)
     usage = costing.measure(run_id, cfg.sha256(), metered, entries, languages, meter.process_snapshot())
+    usage["crawls"] = crawls_behind(usage["inputs"])
     usage["run"] = {"inputs": list(cfg.input), "output": cfg.output, "config": cfg.model_dump(mode="json", exclude={"ray"})}
     return _write(out, usage, cfg.cost)
 
@@ -148,6 +150,7 @@ def _measure_finished(out: Storage) -> dict[str, Any]:
     stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
     entries = [json.loads(out.read_bytes(rel)) for rel in sorted(out.list(UNITS_DIR)) if rel.endswith(".json")]
     usage = costing.measure(manifest["run_id"], manifest["config_sha256"], stats, entries, manifest["languages"], None)
+    usage["crawls"] = crawls_behind(usage["inputs"])
     usage["note"] = "measured after the run from its ledger: the driver's own start-up and finalize CPU are not included"
     return usage
 
@@ -334,6 +337,13 @@ def _assumptions(cost: dict[str, Any]) -> str:
         SPLIT_RULE[pricing["split_by"]],
         "Storage is billed per GiB-month of the output shards; storage requests as counted by the storage client.",
     ]
+    for crawl in cost.get("crawls", []):
+        notes.append(
+            f"The line 'crawl' is the live crawl behind this run's WARC ({crawl['crawl']}): its partition tasks held "
+            f"{crawl['held_cpu_seconds'] / 3600:,.3g} vCPU-hours (one CPU each for as long as they ran, politeness delays "
+            f"included; {crawl['busy_cpu_seconds'] / 3600:,.3g} of them busy) to archive {crawl['pages_archived']:,} pages. "
+            f"This run read {crawl['share']:.1%} of its WARC bytes and carries that share."
+        )
     if cost.get("note"):
         notes.append(cost["note"])
     return (

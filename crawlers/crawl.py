@@ -50,6 +50,7 @@ class CrawlReport:
     pending: int = 0
     foreign: list[Seed] = field(default_factory=list)
     warc_files: list[str] = field(default_factory=list)
+    warc_bytes: dict[str, int] = field(default_factory=dict)  # file name -> size, files this partition wrote
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
@@ -104,6 +105,7 @@ async def crawl_partition(
     report = state.report()
     if mirror is not None:
         report.warc_files = mirror.finish()
+        report.warc_bytes = dict(mirror.sizes)
     report.wall_seconds = time.monotonic() - started
     report.cpu_seconds = time.process_time() - cpu_started
     name = f"{STATE_DIR}/report-{partition:05d}.json"
@@ -251,6 +253,7 @@ class _Partition:
             pending=sum(len(q) for q in self.frontier.pending().values()),
             foreign=sorted(self.foreign.items()),
             warc_files=[str(p) for p in self.warc.files()],
+            warc_bytes={p.name: p.stat().st_size for p in self.warc.files()},
             stats=self.stats.to_dict(),
         )
 

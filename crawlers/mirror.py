@@ -43,6 +43,7 @@ class OutputMirror:
         self.checkpoint_name = f"{STATE_DIR}/checkpoint-{partition:05d}.json"
         self._warc_name = re.compile(rf"^{re.escape(prefix)}-{partition:05d}-(\d{{5,}})\.warc\.gz$")
         self.published: set[str] = set()
+        self.sizes: dict[str, int] = {}  # files this mirror published
         self.first_sequence = 0
         self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"publish-{partition}")
         self._pending: Future | None = None
@@ -103,6 +104,7 @@ class OutputMirror:
         for path in warcs:
             self.storage.upload_file(f"{WARC_DIR}/{path.name}", path)
             self.published.add(path.name)
+            self.sizes[path.name] = path.stat().st_size
             path.unlink()
         if journal is not None:
             self.storage.upload_file(self.journal_name, journal)

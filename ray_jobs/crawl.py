@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import tempfile
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Iterator, Literal
 
 from corpus.config import CrawlConfig, RayConfig
+from corpus.crawl_usage import record_session
 from corpus.stats import Stats
 from corpus.storage import open_storage
 from crawlers.crawl import CrawlReport, resolve_scope, run_crawl
@@ -58,6 +60,9 @@ class CrawlSummary:
     warc_files: list[str] = field(default_factory=list)
     stats: Stats = field(default_factory=Stats)
     cpu_seconds: float = 0.0
+    held_cpu_seconds: float = 0.0  # one CPU per partition task for as long as it ran (more if it used more)
+    wall_seconds: float = 0.0
+    warc_bytes: dict[str, int] = field(default_factory=dict)
 
 
 def partition_of(host: str, partitions: int) -> int:
@@ -73,7 +78,9 @@ def crawl(
     executor: Literal["ray", "serial"] = "ray",
     ray_cfg: RayConfig | None = None,
 ) -> CrawlSummary:
-    """Crawl from `seeds` into `output` (WARC under `output/warc/`); resumes what is there."""
+    """Crawl from `seeds` into `output` (WARC under `output/warc/`); resumes what is there.
+    What it used is added to `output/_crawl/usage.json` for the runs over its WARC."""
+    started = time.monotonic()
     ray_cfg = ray_cfg or RayConfig()
     output = output.rstrip("/")
     seeds = [*cfg.seeds, *seeds]
@@ -93,6 +100,16 @@ def crawl(
         _crawl_on_ray(cfg, by_partition, output, partitions, ray_cfg, summary)
     store = open_storage(output)
     summary.warc_files = [store.url(rel) for rel in store.list(f"{WARC_DIR}/") if rel.endswith(".warc.gz")]
+    summary.wall_seconds = time.monotonic() - started
+    record_session(
+        output,
+        held_cpu_seconds=summary.held_cpu_seconds,
+        busy_cpu_seconds=summary.cpu_seconds,
+        wall_seconds=summary.wall_seconds,
+        pages_archived=summary.archived,
+        partitions=partitions,
+        warc_bytes=summary.warc_bytes,
+    )
     return summary
 
 
@@ -171,6 +188,8 @@ def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:
     for report in reports:
         summary.archived += report.archived
         summary.cpu_seconds += report.cpu_seconds
+        summary.held_cpu_seconds += max(report.wall_seconds, report.cpu_seconds)  # threads may keep more than one CPU busy
+        summary.warc_bytes.update(report.warc_bytes)
         summary.stats.merge(Stats.from_dict(report.stats))
     latest = {r.partition: r for r in reports}
     summary.finished = sum(r.finished_total for r in latest.values())

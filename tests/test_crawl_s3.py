@@ -55,6 +55,8 @@ def test_crawl_to_s3_publishes_every_page_once_as_it_goes(s3_bucket, data_dir):
     assert {"_crawl/frontier-00000.jsonl", "_crawl/checkpoint-00000.json", "_crawl/report-00000.json"} <= set(state)
     checkpoint = json.loads(store.read_bytes("_crawl/checkpoint-00000.json"))
     assert sorted(f"{output}/warc/{name}" for name in checkpoint["warc"]) == sorted(summary.warc_files)
+    usage = json.loads(store.read_bytes("_crawl/usage.json"))  # what runs over this WARC will carry
+    assert sorted(usage["warc_bytes"]) == sorted(checkpoint["warc"]) and usage["sessions"][0]["pages_archived"] == N_PAGES + 1
 
 
 def test_killed_crawl_to_s3_resumes_without_fetching_what_was_published(s3_bucket, data_dir, tmp_path):
