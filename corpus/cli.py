@@ -144,6 +144,35 @@ def print_summary(result) -> None:
 
 
 # --- corpus crawl -----------------------------------------------------------------------
+def _crawl_config(
+    config: Path | None,
+    seeds: Path | None,
+    output: str | None,
+    set: list[str] | None,
+    allow_network: list[str] | None = None,
+    partitions: int | None = None,
+) -> RunConfig:
+    """The config a crawl runs with: the file's `crawl:` section, the flags over it,
+    the seeds file's URLs added to `crawl.seeds`; exit 2 when seeds or output are missing."""
+    cfg = build_config(config, None, None, set)
+    overrides: dict = {}
+    if output:
+        overrides["crawl.output"] = output
+    if allow_network:
+        overrides["crawl.allow_networks"] = [*cfg.crawl.allow_networks, *allow_network]
+    if partitions:
+        overrides["crawl.partitions"] = partitions
+    if seeds:
+        overrides["crawl.seeds"] = [*cfg.crawl.seeds, *_read_seeds(seeds)]
+    if overrides:
+        cfg = _with(cfg, overrides)
+    if not cfg.crawl.seeds:
+        _usage("no seeds: pass --seeds FILE or set `crawl.seeds:` in the config")
+    if not cfg.crawl.output:
+        _usage("no output: pass --output DIR or set `crawl.output:` in the config")
+    return cfg
+
+
 @app.command()
 def crawl(
     config: Optional[Path] = ConfigArg,
@@ -167,24 +196,10 @@ def crawl(
     from ray_jobs.crawl import crawl as run_crawl_job
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    cfg = build_config(config, None, None, set)
-    overrides: dict = {}
-    if output:
-        overrides["crawl.output"] = output
-    if allow_network:
-        overrides["crawl.allow_networks"] = [*cfg.crawl.allow_networks, *allow_network]
-    if partitions:
-        overrides["crawl.partitions"] = partitions
-    if overrides:
-        cfg = _with(cfg, overrides)
-    start = _read_seeds(seeds) if seeds else []
-    if not start and not cfg.crawl.seeds:
-        _usage("no seeds: pass --seeds FILE or set `crawl.seeds:` in the config")
-    if not cfg.crawl.output:
-        _usage("no output: pass --output DIR or set `crawl.output:` in the config")
+    cfg = _crawl_config(config, seeds, output, set, allow_network, partitions)
     cfg.ray.progress = progress
     try:
-        summary = run_crawl_job(cfg.crawl, start, cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
+        summary = run_crawl_job(cfg.crawl, [], cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
     except CrawlFailed as exc:
         _fail(str(exc))
     out = Console()
@@ -365,18 +380,26 @@ def submit(
     address: Optional[str] = AddressOpt,
     workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per free CPU)"),
     wait: bool = typer.Option(False, "--wait", help="stream the job's log and exit with its outcome"),
+    crawl: bool = typer.Option(False, "--crawl", help="submit `corpus crawl` (the config's crawl: section) instead of a run"),
+    seeds: Optional[Path] = typer.Option(None, "--seeds", help="with --crawl: file of start URLs, one per line"),
 ) -> None:
     """Run on a Ray cluster as a job. The same run submitted again is reported, not repeated;
-    after a failed or stopped job it resumes, skipping finished units. Prints the job id."""
+    after a failed or stopped job it resumes, skipping finished units. Prints the job id.
+    With --crawl, the job is `corpus crawl` (--output is the crawl's; partitions spread over the cluster)."""
     from ray_jobs.submit import ClusterError
     from ray_jobs.submit import submit as submit_job
 
-    cfg = build_config(config, input, output, set)
+    if crawl:
+        if input:
+            _usage("--input is for runs; a crawl takes --seeds")
+        cfg = _crawl_config(config, seeds, output, set)
+    else:
+        cfg = build_config(config, input, output, set)
+        _require_io(cfg)
     if workers:
         cfg.ray.workers = workers
-    _require_io(cfg)
     try:
-        job = submit_job(cfg, address)
+        job = submit_job(cfg, address, verb="crawl" if crawl else "run")
     except ClusterError as exc:
         _fail(str(exc))
     if job.new:

@@ -342,7 +342,7 @@ class CrawlConfig(Section):
     """`corpus crawl`: what is in scope, how politely and safely it is fetched, where WARC goes."""
 
     seeds: list[str] = Field(default_factory=list, description="start URLs (added to those of --seeds)")
-    output: str = Field("", description="local folder for WARC files and the resumable crawl state")
+    output: str = Field("", description="folder or s3://bucket/prefix for WARC files and the resumable crawl state")
     user_agent: str = Field(
         "corpus-builder-crawler/0.1 (+https://github.com/corpus-builder; set crawl.user_agent to your contact)",
         min_length=1,

@@ -215,7 +215,17 @@ def _group_links(links: list[tuple[str, int]], partitions: int) -> dict[int, lis
 
 
 def _partition_count(cfg: CrawlConfig, ray_cfg: RayConfig) -> int:
-    return cfg.partitions or ray_cfg.workers or ray_cfg.num_cpus or os.cpu_count() or 1
+    """Configured, or one per CPU: the cluster's when joining one, else this machine's."""
+    if cfg.partitions or ray_cfg.workers:
+        return cfg.partitions or ray_cfg.workers
+    if ray_cfg.address:
+        import ray
+
+        from ray_jobs.pipeline import init_ray
+
+        init_ray(ray_cfg)
+        return max(int(ray.cluster_resources().get("CPU", 1)), 1)
+    return ray_cfg.num_cpus or os.cpu_count() or 1
 
 
 def _fix_layout(state: Path, partitions: int, output: str) -> int:

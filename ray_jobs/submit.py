@@ -1,6 +1,7 @@
 """`corpus submit`, `status`, `logs`, `stop`: runs on a Ray cluster through the Jobs API.
 
-A submitted run is `corpus run` executed as the job's entrypoint on the cluster,
+A submitted run is `corpus run` (or, with `verb="crawl"`, `corpus crawl` and
+the config's `crawl:` section) executed as the job's entrypoint on the cluster,
 with the project (its packages and `models/`, including the git-ignored
 `lid.176.ftz`) carried in the job's runtime_env. Its submission id is derived
 from the config, so submitting the same run twice reports the job that already
@@ -21,7 +22,7 @@ import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Literal
 
 from corpus.config import REPO_ROOT, RunConfig
 
@@ -55,11 +56,14 @@ class JobState:
     end_time: int | None
 
 
-def submit(cfg: RunConfig, address: str | None) -> Submission:
-    """Submit `cfg` as a job, unless the same run is already running or finished."""
+Verb = Literal["run", "crawl"]
+
+
+def submit(cfg: RunConfig, address: str | None, verb: Verb = "run") -> Submission:
+    """Submit `cfg` as a job, unless the same run (or crawl) is already running or finished."""
     cfg = for_cluster(cfg)
     client = connect(address)
-    base = submission_id(cfg)
+    base = submission_id(cfg, verb)
     with _asking("list the cluster's jobs"):
         attempts = _attempts(client, base)
     for job in reversed(attempts):
@@ -71,10 +75,10 @@ def submit(cfg: RunConfig, address: str | None) -> Submission:
         try:
             with _asking("submit the job"):
                 client.submit_job(
-                    entrypoint=f"python -m corpus.cli run {JOB_CONFIG} --no-progress --verbose",
+                    entrypoint=f"python -m corpus.cli {verb} {JOB_CONFIG} --no-progress --verbose",
                     submission_id=job_id,
                     runtime_env=env,
-                    metadata={"corpus_run": base, "output": cfg.output},
+                    metadata={"corpus_run": base, "output": cfg.crawl.output if verb == "crawl" else cfg.output},
                     entrypoint_num_cpus=cfg.ray.entrypoint_num_cpus or None,
                     entrypoint_memory=cfg.ray.entrypoint_memory_mb * 1024 * 1024 or None,
                     entrypoint_resources=cfg.ray.entrypoint_resources or None,
@@ -95,13 +99,18 @@ def for_cluster(cfg: RunConfig) -> RunConfig:
     cfg = cfg.model_copy(deep=True)
     cfg.input = [_absolute(uri) for uri in cfg.input]
     cfg.output = _absolute(cfg.output)
+    cfg.crawl.output = _absolute(cfg.crawl.output)
     cfg.ray.address = "auto"
     cfg.ray.progress = False
     return cfg
 
 
-def submission_id(cfg: RunConfig) -> str:
-    """Same config, inputs and output give the same id (where Ray runs does not count)."""
+def submission_id(cfg: RunConfig, verb: Verb = "run") -> str:
+    """Same config, inputs and output give the same id (where Ray runs does not count);
+    a crawl's id comes from its `crawl:` section alone."""
+    if verb == "crawl":
+        key = cfg.crawl.model_dump_json()
+        return f"{JOB_PREFIX}crawl-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
     key = f"{cfg.sha256()}\n{cfg.output}"
     return f"{JOB_PREFIX}{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 

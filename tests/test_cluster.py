@@ -23,11 +23,16 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 from typer.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
 
 from corpus.cli import app
 from corpus.config import load_config
+from crawlers.fetch import host_key
+from ray_jobs.crawl import partition_of
 from ray_jobs.pipeline import run
+from tests.crawl_site import crawl_config, linked_sites
 from tests.reference_runs import copy_five_warcs, ledgers, published, reference_at
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -256,6 +261,38 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
+
+
+def test_submitted_crawl_runs_on_the_cluster_with_each_host_in_one_partition(cluster, data_dir, tmp_path):
+    sites = linked_sites(data_dir)
+    out = tmp_path / "crawl"
+    settings = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5)
+    run_yaml = tmp_path / "crawl.yaml"
+    run_yaml.write_text(yaml.safe_dump({"crawl": settings.model_dump(mode="json")}))
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(sites[0].url("/") + "\n")
+    args = ["submit", str(run_yaml), "--crawl", "--seeds", str(seeds), "--output", str(out)]
+    try:
+        result = cluster.cli(*args, "--wait")
+        again = cluster.cli(*args)
+    finally:
+        for site in sites:
+            site.__exit__(None, None, None)
+    assert result.exit_code == 0, result.output
+    job_id = result.stdout.splitlines()[0]
+    assert job_id.startswith("corpus-crawl-") and "8 pages archived" in result.stdout  # the job's own log
+    assert again.stdout.splitlines()[0] == job_id and "already submitted" in again.stderr
+    hosts: dict[str, set[int]] = {}
+    for warc in sorted((out / "warc").glob("*.warc.gz")):
+        with open(warc, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    url = record.rec_headers["WARC-Target-URI"]
+                    hosts.setdefault(host_key(url), set()).add(int(warc.name.split("-")[1]))
+    assert set(hosts) == {site.host for site in sites}
+    assert all(parts == {partition_of(host, 2)} for host, parts in hosts.items())
+    for site in sites:
+        assert sorted(site.paths()) == ["/", "/a", "/robots.txt"]  # one fetch each, over the whole cluster
 
 
 def test_losing_the_worker_node_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):

@@ -43,11 +43,31 @@ def test_submission_id_ignores_where_and_how_ray_runs():
     assert submission_id(make_config(**{"ray.workers": 8, "ray.entrypoint_num_cpus": 1})) == base
 
 
+def test_a_crawl_is_named_by_its_crawl_section_alone():
+    crawl = make_config(**{"crawl.seeds": ["https://example.kr/"], "crawl.output": "s3://bucket/crawl"})
+    base = submission_id(crawl, "crawl")
+    assert base.startswith("corpus-crawl-") and base != submission_id(crawl)
+    assert submission_id(make_config(**{"crawl.seeds": ["https://example.kr/"], "crawl.output": "s3://bucket/crawl",
+                                        "langid.languages": ["ko"]}), "crawl") == base
+    assert submission_id(make_config(**{"crawl.seeds": ["https://example.kr/"], "crawl.output": "s3://b/other"}), "crawl") != base
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--output", "out"], "no seeds"), (["--input", "x.warc.gz", "--output", "out"], "--input is for runs")],
+)
+def test_submit_crawl_without_seeds_or_with_inputs_is_a_usage_error(args, message):
+    result = CliRunner().invoke(app, ["submit", "--crawl", *args, "--address", "http://127.0.0.1:1"])
+    assert result.exit_code == 2 and message in result.stderr
+
+
 def test_local_paths_become_absolute_and_uris_stay(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = for_cluster(load_config(None, {"input": ["warc/*.warc.gz", "s3://b/x.warc.gz"], "output": "out"}))
     assert cfg.input == [str(tmp_path / "warc/*.warc.gz"), "s3://b/x.warc.gz"]
     assert cfg.output == str(tmp_path / "out")
+    crawl = for_cluster(load_config(None, {"crawl.output": "crawl"}))
+    assert crawl.crawl.output == str(tmp_path / "crawl")
     assert cfg.ray.address == "auto" and cfg.ray.progress is False
 
 
