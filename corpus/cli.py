@@ -212,7 +212,7 @@ def crawl(
         out.print("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1])))
     out.print(f"WARC: {len(summary.warc_files)} file(s) in {summary.output}/warc")
     out.print(
-        f"held {summary.held_cpu_seconds / 3600:,.3g} vCPU-hours ({summary.cpu_seconds / 3600:,.3g} busy) in "
+        f"held {summary.held_cpu_seconds / 3600:,.2f} vCPU-hours ({summary.cpu_seconds / 3600:,.2f} busy) in "
         f"{summary.wall_seconds:,.0f} s; runs over this WARC carry it in their cost report ({summary.output}/_crawl/usage.json)"
     )
     out.print(f"next: corpus run --input '{summary.output}/warc/*.warc.gz' --output OUT", highlight=False)

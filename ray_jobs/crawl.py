@@ -19,6 +19,7 @@ task then crawls into its own scratch folder and publishes as it goes
 from __future__ import annotations
 
 import hashlib
+import functools
 import json
 import logging
 import math
@@ -29,7 +30,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 from corpus.config import CrawlConfig, RayConfig
 from corpus.crawl_usage import record_session
@@ -93,7 +94,10 @@ def crawl(
     summary = CrawlSummary(output=output, partitions=partitions)
     by_partition = _group(seeds, partitions, summary.stats)
     if executor == "serial" or partitions == 1:
-        report = _crawl_task(cfg.model_dump_json(), output, 0, 1, by_partition.get(0, []), cfg.max_pages)
+        tally = _Tally()
+        with _progress(ray_cfg.progress) as show:
+            send = lambda done, archived: show(*tally.add(done, archived))  # noqa: E731
+            report = _crawl_task(cfg.model_dump_json(), output, 0, 1, by_partition.get(0, []), cfg.max_pages, send)
         _record(summary, [CrawlReport(**report)])
         summary.rounds = 1
     else:
@@ -133,55 +137,116 @@ def _shared_state(output: str) -> Iterator[Path]:
 
 def _crawl_on_ray(cfg: CrawlConfig, handoff, output: str, partitions: int, ray_cfg: RayConfig, summary) -> None:
     import ray
-    from tqdm import tqdm
 
     from ray_jobs.pipeline import init_ray
 
     init_ray(ray_cfg)
     task = ray.remote(num_cpus=1, max_retries=2)(_crawl_task)
+    tally = ray.remote(num_cpus=0)(_Tally).remote()
+    send = functools.partial(_send_to, tally)
     finished: dict[int, int] = {}
     targets = sorted(set(handoff) | _partitions_with_journal(output))
     cfg_json = cfg.model_dump_json()
-    for round_no in range(cfg.max_rounds):
-        remaining = cfg.max_pages - sum(finished.values())
-        if not targets or remaining <= 0:
-            break
-        share = math.ceil(remaining / len(targets))
-        refs = {
-            task.remote(cfg_json, output, p, partitions, handoff.get(p, []), finished.get(p, 0) + share): p
-            for p in targets
-        }
-        reports: list[CrawlReport] = []
-        with tqdm(total=len(refs), desc=f"crawl round {round_no + 1}", unit="partition", disable=not ray_cfg.progress) as bar:
-            waiting = list(refs)
+    with _progress(ray_cfg.progress) as show:
+        for round_no in range(cfg.max_rounds):
+            remaining = cfg.max_pages - sum(finished.values())
+            if not targets or remaining <= 0:
+                break
+            share = math.ceil(remaining / len(targets))
+            waiting = [
+                task.remote(cfg_json, output, p, partitions, handoff.get(p, []), finished.get(p, 0) + share, send)
+                for p in targets
+            ]
+            reports: list[CrawlReport] = []
             while waiting:
-                ready, waiting = ray.wait(waiting, num_returns=1)
-                report = CrawlReport(**ray.get(ready[0]))
-                reports.append(report)
+                ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=1.0)
+                reports.extend(CrawlReport(**ray.get(ref)) for ref in ready)
+                show(*ray.get(tally.totals.remote()))
+            for report in reports:
                 finished[report.partition] = report.finished_total
-                bar.update(1)
-                bar.set_postfix(archived=sum(r.archived for r in reports) + summary.archived)
-        _record(summary, reports)
-        summary.rounds = round_no + 1
-        handoff = _group_links([link for r in reports for link in r.foreign], partitions)
-        targets = sorted(set(handoff) | {r.partition for r in reports if r.pending})
+            _record(summary, reports)
+            summary.rounds = round_no + 1
+            handoff = _group_links([link for r in reports for link in r.foreign], partitions)
+            targets = sorted(set(handoff) | {r.partition for r in reports if r.pending})
+        outcomes = sum(n for k, n in summary.stats.counters.items() if k.startswith("outcome_"))
+        show(outcomes, summary.archived)  # exact: the last counts sent may still be on their way
 
 
-def _crawl_task(cfg_json: str, output: str, partition: int, partitions: int, seeds, max_finished: int) -> dict:
-    """One partition's crawl (on a Ray worker, or in process); returns its report as plain data."""
+def _crawl_task(
+    cfg_json: str, output: str, partition: int, partitions: int, seeds, max_finished: int, send: Callable | None = None
+) -> dict:
+    """One partition's crawl (on a Ray worker, or in process); returns its report as plain data.
+    `send(done, archived)` receives its progress about once a second."""
     cfg = CrawlConfig.model_validate_json(cfg_json)
     seeds = [tuple(s) for s in seeds]
+    counter = _Counter(send)
     options = {
         "partition": partition,
         "owns": lambda host: partition_of(host, partitions) == partition,
         "max_finished": max_finished,
+        "on_fetch": counter if send else None,
     }
-    if not output.startswith("s3://"):
-        return run_crawl(cfg, seeds, output, **options).to_dict()
-    with tempfile.TemporaryDirectory(prefix=f"corpus-crawl-{partition:05d}-") as scratch:
-        mirror = OutputMirror(open_storage(output), Path(scratch), cfg.warc_prefix, partition, cfg.checkpoint_seconds)
-        mirror.pull()
-        return run_crawl(cfg, seeds, scratch, mirror=mirror, **options).to_dict()
+    try:
+        if not output.startswith("s3://"):
+            return run_crawl(cfg, seeds, output, **options).to_dict()
+        with tempfile.TemporaryDirectory(prefix=f"corpus-crawl-{partition:05d}-") as scratch:
+            mirror = OutputMirror(open_storage(output), Path(scratch), cfg.warc_prefix, partition, cfg.checkpoint_seconds)
+            mirror.pull()
+            return run_crawl(cfg, seeds, scratch, mirror=mirror, **options).to_dict()
+    finally:
+        counter.flush()
+
+
+# --- progress ----------------------------------------------------------------------------
+class _Tally:
+    """URLs finished and pages archived this invocation, over all partitions (a Ray actor on Ray)."""
+
+    def __init__(self) -> None:
+        self.done = self.archived = 0
+
+    def add(self, done: int, archived: int) -> tuple[int, int]:
+        self.done, self.archived = self.done + done, self.archived + archived
+        return self.done, self.archived
+
+    def totals(self) -> tuple[int, int]:
+        return self.done, self.archived
+
+
+class _Counter:
+    """A partition's `on_fetch`: counts finished URLs and sends the counts on at most once a second."""
+
+    def __init__(self, send: Callable | None) -> None:
+        self.send, self.done, self.archived, self.last = send, 0, 0, time.monotonic()
+
+    def __call__(self, url: str, outcome: str) -> None:
+        self.done += 1
+        self.archived += outcome == "archived"
+        if time.monotonic() - self.last >= 1.0:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.send and (self.done or self.archived):
+            self.send(self.done, self.archived)
+        self.done = self.archived = 0
+        self.last = time.monotonic()
+
+
+def _send_to(tally, done: int, archived: int) -> None:
+    tally.add.remote(done, archived)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """One bar for the whole crawl; yields `show(done, archived)` taking running totals."""
+    from tqdm import tqdm
+
+    with tqdm(desc="crawl", unit=" URLs", disable=not enabled) as bar:
+
+        def show(done: int, archived: int) -> None:
+            bar.update(done - bar.n)
+            bar.set_postfix(archived=archived)
+
+        yield show
 
 
 def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:

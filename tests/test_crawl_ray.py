@@ -66,5 +66,6 @@ def test_cli_crawls_from_a_seeds_file_and_refuses_bad_networks(tmp_path, data_di
             app, ["crawl", "--seeds", str(seeds), "--output", str(out), "--allow-network", "127.0.0.1/32", "--serial"]
         )
     assert result.exit_code == 0, result.output
+    assert "crawl: 1 URLs" in result.stderr and "archived=1" in result.stderr  # the progress bar's last state
     assert "1 pages archived" in result.output and len(list((out / "warc").glob("*.warc.gz"))) == 1
     assert CrawlConfig().user_agent in "".join(hit.user_agent for hit in site.log)

@@ -115,7 +115,7 @@ def test_cli_crawls_to_s3_on_ray_with_hosts_split_between_partitions(s3_bucket, 
         yaml.safe_dump(
             {
                 "crawl": settings.model_dump(mode="json"),
-                "ray": {"num_cpus": 2, "object_store_memory_mb": 256, "progress": False},
+                "ray": {"num_cpus": 2, "object_store_memory_mb": 256},
             }
         )
     )
@@ -132,6 +132,7 @@ def test_cli_crawls_to_s3_on_ray_with_hosts_split_between_partitions(s3_bucket, 
             site.__exit__(None, None, None)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 pages archived" in result.stdout
+    assert "crawl: 8 URLs" in result.stderr and "archived=8" in result.stderr  # progress over both partitions
     archived = _archived(output)
     assert set(archived) == {site.url(p) for site in sites for p in ("/", "/a")} and set(archived.values()) == {1}
     for uri in expand_inputs([f"{output}/warc/*.warc.gz"]):
