@@ -80,10 +80,19 @@ def crawl(
     ray_cfg: RayConfig | None = None,
 ) -> CrawlSummary:
     """Crawl from `seeds` into `output` (WARC under `output/warc/`); resumes what is there.
-    What it used is added to `output/_crawl/usage.json` for the runs over its WARC."""
-    started = time.monotonic()
-    ray_cfg = ray_cfg or RayConfig()
+    What it used is added to `output/_crawl/usage.json` for the runs over its WARC.
+    Raises CrawlFailed, saying why, when the output cannot be used or a partition fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     output = output.rstrip("/")
+    try:
+        return _crawl(cfg, seeds, output, executor, ray_cfg or RayConfig())
+    except (OSError, BotoCoreError, ClientError) as exc:
+        raise CrawlFailed(f"{output}: {type(exc).__name__}: {exc}; fix that and rerun: the crawl resumes") from None
+
+
+def _crawl(cfg: CrawlConfig, seeds: list[str], output: str, executor: str, ray_cfg: RayConfig) -> CrawlSummary:
+    started = time.monotonic()
     seeds = [*cfg.seeds, *seeds]
     with _shared_state(output) as state:
         cfg = resolve_scope(cfg.model_copy(update={"seeds": []}), seeds, state)
@@ -153,23 +162,38 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, output: str, partitions: int, ray_c
             if not targets or remaining <= 0:
                 break
             share = math.ceil(remaining / len(targets))
-            waiting = [
-                task.remote(cfg_json, output, p, partitions, handoff.get(p, []), finished.get(p, 0) + share, send)
+            waiting = {
+                task.remote(cfg_json, output, p, partitions, handoff.get(p, []), finished.get(p, 0) + share, send): p
                 for p in targets
-            ]
-            reports: list[CrawlReport] = []
-            while waiting:
-                ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=1.0)
-                reports.extend(CrawlReport(**ray.get(ref)) for ref in ready)
-                show(*ray.get(tally.totals.remote()))
+            }
+            reports, failed = _gather(waiting, show, tally)
             for report in reports:
                 finished[report.partition] = report.finished_total
             _record(summary, reports)
+            if failed:
+                raise CrawlFailed(f"{len(failed)} partition(s) failed; rerun to resume them:\n" + "\n".join(failed))
             summary.rounds = round_no + 1
             handoff = _group_links([link for r in reports for link in r.foreign], partitions)
             targets = sorted(set(handoff) | {r.partition for r in reports if r.pending})
         outcomes = sum(n for k, n in summary.stats.counters.items() if k.startswith("outcome_"))
         show(outcomes, summary.archived)  # exact: the last counts sent may still be on their way
+
+
+def _gather(partitions: dict, show: Callable[[int, int], None], tally) -> tuple[list[CrawlReport], list[str]]:
+    """Wait for a round's partition tasks, drawing progress; their reports, and why any failed."""
+    import ray
+
+    reports, failed, waiting = [], [], list(partitions)
+    while waiting:
+        ready, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=1.0)
+        for ref in ready:
+            try:
+                reports.append(CrawlReport(**ray.get(ref)))
+            except ray.exceptions.RayError as exc:
+                cause = getattr(exc, "cause", None) or exc
+                failed.append(f"  partition {partitions[ref]}: {type(cause).__name__}: {cause}")
+        show(*ray.get(tally.totals.remote()))
+    return reports, failed
 
 
 def _crawl_task(

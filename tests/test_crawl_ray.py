@@ -69,3 +69,19 @@ def test_cli_crawls_from_a_seeds_file_and_refuses_bad_networks(tmp_path, data_di
     assert "crawl: 1 URLs" in result.stderr and "archived=1" in result.stderr  # the progress bar's last state
     assert "1 pages archived" in result.output and len(list((out / "warc").glob("*.warc.gz"))) == 1
     assert CrawlConfig().user_agent in "".join(hit.user_agent for hit in site.log)
+
+
+@pytest.mark.ray
+def test_a_failing_partition_ends_the_crawl_naming_it_and_keeps_the_others_work(ray_local, tmp_path, data_dir):
+    (tmp_path / "_crawl/frontier-00001.jsonl").mkdir(parents=True)  # partition 1 cannot open its journal
+    sites = linked_sites(data_dir)
+    try:
+        cfg = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5)
+        with pytest.raises(CrawlFailed, match=r"partition 1: IsADirectoryError.*frontier-00001") as failure:
+            crawl(cfg, [site.url("/") for site in sites], str(tmp_path), ray_cfg=RayConfig(progress=False))
+    finally:
+        for site in sites:
+            site.__exit__(None, None, None)
+    assert "rerun to resume" in str(failure.value) and "partition 0" not in str(failure.value)
+    kept = [p for p in (tmp_path / "warc").glob("*.warc.gz") if p.name.startswith("crawl-00000-")]
+    assert kept and (tmp_path / "_crawl/frontier-00000.jsonl").stat().st_size > 0  # partition 0's work stays

@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from corpus.storage import expand_inputs, open_input, open_storage
 from crawlers.fetch import host_key
-from ray_jobs.crawl import crawl, partition_of
+from ray_jobs.crawl import CrawlFailed, crawl, partition_of
 from tests.conftest import REPO
 from tests.crawl_site import LocalSite, crawl_config, linked_sites
 from tests.test_crawl_resume import N_PAGES, _site
@@ -102,6 +102,13 @@ def test_warc_published_after_the_journal_is_not_fetched_again(s3_bucket, data_d
     assert sum(again[p] for p in again if p.startswith("/doc/")) == N_PAGES - 4  # and the rest was crawled
     assert summary.stats.counters["resume_archived_not_journaled"] == 5
     assert set(_archived(output).values()) == {1}
+
+
+def test_an_output_the_store_refuses_fails_clearly_before_fetching(s3_endpoint, data_dir):
+    with LocalSite(_site(data_dir)) as site:
+        with pytest.raises(CrawlFailed, match=r"s3://no-such-bucket-here/crawl: .*bucket does not exist.*rerun"):
+            crawl(crawl_config(), [site.url("/")], "s3://no-such-bucket-here/crawl", executor="serial")
+    assert site.paths() == []
 
 
 @pytest.mark.ray
