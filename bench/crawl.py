@@ -3,7 +3,8 @@
 Peer: a bare aiohttp loop fetching the same URLs at the same concurrency with no
 robots.txt, SSRF guard, caps, link extraction, journal or WARC. The ratio is
 the price of crawling safely and resumably. The server runs in its own process
-so it does not share the crawler's interpreter.
+so it does not share the crawler's interpreter. The crawler also runs at gzip
+level 9 (warcio's fixed level) to show what `crawl.warc_gzip_level` buys.
 
     .venv/bin/python bench/crawl.py [--pages 400] [--repeats 3]
 """
@@ -24,6 +25,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from corpus.config import CrawlConfig  # noqa: E402
 from crawlers.crawl import run_crawl  # noqa: E402
 from tests.conftest import DATA  # noqa: E402
 from tests.crawl_site import LocalSite, crawl_config, english_pages, html_page, korquad_articles, page  # noqa: E402
@@ -40,22 +42,31 @@ def main() -> None:
     server.start()
     base = f"http://127.0.0.1:{port_queue.get(timeout=60)}"
     urls = [f"{base}/"] + [f"{base}/p/{i}" for i in range(args.pages)]
-    ours, peer = [], []
+    level = CrawlConfig().warc_gzip_level
+    ours, level9, peer, warc_bytes = [], [], [], {}
     for _ in range(args.repeats):
-        ours.append(_time(lambda: _crawl(base, args.concurrency)))
+        ours.append(_time(lambda: _crawl(base, args.concurrency, level, warc_bytes)))
+        level9.append(_time(lambda: _crawl(base, args.concurrency, 9, warc_bytes)))
         peer.append(_time(lambda: asyncio.run(_bare(urls, args.concurrency))))
     server.terminate()
-    _print("crawler (robots, SSRF, caps, links, journal, WARC)", ours, len(urls))
+    _print(f"crawler (robots, SSRF, caps, links, journal, WARC gzip {level})", ours, len(urls))
+    _print("crawler, WARC gzip 9", level9, len(urls))
     _print("bare aiohttp loop (peer)", peer, len(urls))
     ratio = statistics.median(o[0] for o in ours) / statistics.median(p[0] for p in peer)
     cpu_ratio = statistics.median(o[1] for o in ours) / statistics.median(p[1] for p in peer)
+    gzip_cpu = statistics.median(o[1] for o in level9) / statistics.median(o[1] for o in ours)
+    print(f"WARC bytes/page: gzip {level} {warc_bytes[level] / len(urls):,.0f}, gzip 9 {warc_bytes[9] / len(urls):,.0f}")
+    print(f"ratio gzip 9/gzip {level}: CPU {gzip_cpu:.2f}x, WARC size {warc_bytes[9] / warc_bytes[level]:.3f}x")
     print(f"ratio crawler/peer: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (pages={len(urls)}, concurrency={args.concurrency})")
 
 
-def _crawl(base: str, concurrency: int) -> int:
+def _crawl(base: str, concurrency: int, level: int, warc_bytes: dict[int, int]) -> int:
     with tempfile.TemporaryDirectory() as out:
-        cfg = crawl_config(concurrency=concurrency, per_host_concurrency=concurrency, max_pages=100000, max_depth=2)
+        cfg = crawl_config(
+            concurrency=concurrency, per_host_concurrency=concurrency, max_pages=100000, max_depth=2, warc_gzip_level=level
+        )
         report = run_crawl(cfg, [f"{base}/"], out)
+        warc_bytes[level] = sum(Path(p).stat().st_size for p in report.warc_files)
         return report.archived
 
 

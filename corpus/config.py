@@ -384,6 +384,7 @@ class CrawlConfig(Section):
     # Output.
     warc_max_bytes: int = Field(1024 * 1024 * 1024, gt=0, description="a WARC file is closed past this size")
     warc_prefix: str = Field("crawl", pattern=r"^[A-Za-z0-9_.-]+$")
+    warc_gzip_level: int = Field(6, ge=1, le=9, description="gzip level of each WARC record (9: smallest, slowest)")
     checkpoint_seconds: float = Field(
         300.0, ge=0, description="a crawl to s3:// publishes its closed WARC files and journal this often"
     )

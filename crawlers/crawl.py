@@ -135,7 +135,9 @@ class _Partition:
         self.cfg, self.partition, self.stats, self.on_fetch, self.mirror = cfg, partition, stats, on_fetch, mirror
         self.frontier = Frontier(out / STATE_DIR / f"frontier-{partition:05d}.jsonl", Scope(cfg), cfg, owns)
         first = mirror.first_sequence if mirror else 0  # numbers a mirror has published are taken
-        self.warc = PartitionWarcWriter(out / WARC_DIR, cfg.warc_prefix, partition, cfg.warc_max_bytes, SOFTWARE, first)
+        self.warc = PartitionWarcWriter(
+            out / WARC_DIR, cfg.warc_prefix, partition, cfg.warc_max_bytes, SOFTWARE, first, cfg.warc_gzip_level
+        )
         repaired = self.frontier.mark_archived(self.warc.archived)
         if repaired:
             stats.bump("resume_archived_not_journaled", repaired)

@@ -92,3 +92,18 @@ def test_warc_files_rotate_by_size_with_deterministic_names(tmp_path, data_dir):
     assert len(names) > 2 and names == [f"kowiki-00000-{i:05d}.warc.gz" for i in range(len(names))]
     urls = [r.rec_headers["WARC-Target-URI"] for p in report.warc_files for r, _, _ in _records(p) if r.rec_type == "response"]
     assert sorted(urls) == sorted(site.url(p) for p in routes)
+
+
+def test_gzip_level_trades_size_for_speed_and_records_read_back_the_same(tmp_path, data_dir):
+    articles = korquad_articles(data_dir, 6)
+    routes = {f"/{i}": page(html_page(*a)) for i, a in enumerate(articles)}
+    routes["/"] = page(html_page("목록", "문서", [f"/{i}" for i in range(len(articles))]))
+    sizes, bodies = {}, {}
+    with LocalSite(routes) as site:
+        for level in (1, 9):
+            report = run_crawl(crawl_config(warc_gzip_level=level), [site.url("/")], tmp_path / str(level))
+            [path] = report.warc_files
+            sizes[level] = (tmp_path / str(level) / "warc" / path.rsplit("/", 1)[1]).stat().st_size
+            bodies[level] = {r.rec_headers["WARC-Target-URI"]: body for r, body, _ in _records(path) if r.rec_type == "response"}
+    assert sizes[9] < sizes[1]  # the level reaches zlib
+    assert bodies[1] == bodies[9] and len(bodies[9]) == len(routes)
