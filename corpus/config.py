@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -334,8 +335,12 @@ class RayConfig(Section):
     pip: list[str] = Field(default_factory=list, description="extra pip requirements for the job")
     forward_env: list[str] = Field(
         default_factory=lambda: ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"],
-        description="environment variables copied from the submitting shell to the job, when set",
+        description="environment variables copied, when set, from the submitting shell to the job and to a crawl's tasks",
     )
+
+    def forwarded_env(self) -> dict[str, str]:
+        """The `forward_env` variables this shell has set, with their values."""
+        return {name: os.environ[name] for name in self.forward_env if os.environ.get(name)}
 
 
 class CrawlConfig(Section):

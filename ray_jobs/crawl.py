@@ -150,7 +150,10 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, output: str, partitions: int, ray_c
     from ray_jobs.pipeline import init_ray
 
     init_ray(ray_cfg)
+    forwarded = ray_cfg.forwarded_env()
     task = ray.remote(num_cpus=1, max_retries=2)(_crawl_task)
+    if forwarded:  # e.g. the S3 endpoint, for workers started before it was set
+        task = task.options(runtime_env={"env_vars": forwarded})
     tally = ray.remote(num_cpus=0)(_Tally).remote()
     send = functools.partial(_send_to, tally)
     finished: dict[int, int] = {}

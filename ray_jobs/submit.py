@@ -152,7 +152,7 @@ def runtime_env(cfg: RunConfig, working_dir: Path) -> dict[str, Any]:
         pip = project_dependencies() + pip
     if pip:
         env["pip"] = pip
-    forwarded = {name: os.environ[name] for name in cfg.ray.forward_env if os.environ.get(name)}
+    forwarded = cfg.ray.forwarded_env()
     if forwarded:
         env["env_vars"] = forwarded
     return env

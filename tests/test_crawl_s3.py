@@ -11,13 +11,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
+import psutil
 import pytest
 import yaml
 from warcio.archiveiterator import ArchiveIterator
 
+from corpus.config import RayConfig
 from corpus.storage import expand_inputs, open_input, open_storage
 from crawlers.fetch import host_key
 from ray_jobs.crawl import CrawlFailed, crawl, partition_of
@@ -147,3 +150,36 @@ def test_cli_crawls_to_s3_on_ray_with_hosts_split_between_partitions(s3_bucket, 
         with open_input(uri) as handle:
             hosts = {host_key(r.rec_headers["WARC-Target-URI"]) for r in ArchiveIterator(handle) if r.rec_type == "response"}
         assert {partition_of(host, 2) for host in hosts} <= {partition}
+
+
+@pytest.mark.ray
+def test_a_crawl_worker_killed_mid_crawl_is_retried_and_each_page_is_published_once(ray_local, s3_bucket, data_dir):
+    """The retried task starts on another worker with a fresh scratch folder: what the
+    dead one published is pulled back, what it had not is fetched again."""
+    output = f"{s3_bucket}/crawl"
+    credentials = ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"]
+    ray_cfg = RayConfig(progress=False, forward_env=credentials)  # the session's workers predate the server
+    at_kill: dict[str, object] = {}
+
+    def kill_the_crawler_once_it_has_published():
+        deadline = time.monotonic() + 60
+        while len(_archived(output)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for proc in psutil.process_iter(["cmdline"]):
+            if "_crawl_task" in " ".join(proc.info["cmdline"] or []):
+                proc.kill()
+                at_kill.update(published=set(_archived(output)), requests=Counter(site.paths()))
+
+    with LocalSite(_site(data_dir)) as site:
+        killer = threading.Thread(target=kill_the_crawler_once_it_has_published)
+        killer.start()
+        summary = crawl(crawl_config(partitions=2, delay_seconds=0.2, checkpoint_seconds=0), [site.url("/")], output,
+                        ray_cfg=ray_cfg)
+        killer.join()
+    assert at_kill, "no crawl worker was found to kill"
+    assert len(at_kill["published"]) < N_PAGES + 1  # killed mid-crawl
+    again = Counter(site.paths()) - at_kill["requests"]
+    assert not any(again[p] for p in at_kill["requests"] if site.url(p) in at_kill["published"]), again
+    archived = _archived(output)
+    assert set(archived) == {site.url("/"), *(site.url(f"/doc/{i}") for i in range(N_PAGES))}
+    assert set(archived.values()) == {1} and summary.pending == 0
