@@ -18,8 +18,8 @@ task then crawls into its own scratch folder and publishes as it goes
 
 from __future__ import annotations
 
-import hashlib
 import functools
+import hashlib
 import json
 import logging
 import math
