@@ -192,6 +192,7 @@ def crawl(
     Settings come from the config's `crawl:` section; the flags override it.
     Rerunning with the same output resumes without refetching archived pages.
     """
+    from corpus.report import vcpu_time
     from ray_jobs.crawl import CrawlFailed
     from ray_jobs.crawl import crawl as run_crawl_job
 
@@ -212,7 +213,7 @@ def crawl(
         out.print("outcomes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1])))
     out.print(f"WARC: {len(summary.warc_files)} file(s) in {summary.output}/warc")
     out.print(
-        f"held {summary.held_cpu_seconds / 3600:,.2f} vCPU-hours ({summary.cpu_seconds / 3600:,.2f} busy) in "
+        f"held {vcpu_time(summary.held_cpu_seconds)} ({vcpu_time(summary.cpu_seconds)} busy) in "
         f"{summary.wall_seconds:,.0f} s; runs over this WARC carry it in their cost report ({summary.output}/_crawl/usage.json)"
     )
     out.print(f"next: corpus run --input '{summary.output}/warc/*.warc.gz' --output OUT", highlight=False)

@@ -109,6 +109,11 @@ def krw(value: float | None) -> str:
     return f"₩{value:.{2 - math.floor(math.log10(abs(value)))}f}"
 
 
+def vcpu_time(seconds: float) -> str:
+    """Held compute as people budget it: hours, or seconds while under a tenth of an hour."""
+    return f"{seconds / 3600:,.1f} vCPU-hours" if seconds >= 360 else f"{seconds:,.0f} vCPU-seconds"
+
+
 # --- writing -----------------------------------------------------------------------------
 def _write(out: Storage, usage: dict[str, Any], cost_cfg: CostConfig) -> dict[str, Any]:
     sheet = load_prices(cost_cfg.prices, cost_cfg.krw_per_usd)
@@ -340,8 +345,8 @@ def _assumptions(cost: dict[str, Any]) -> str:
     for crawl in cost.get("crawls", []):
         notes.append(
             f"The line 'crawl' is the live crawl behind this run's WARC ({crawl['crawl']}): its partition tasks held "
-            f"{crawl['held_cpu_seconds'] / 3600:,.3g} vCPU-hours (one CPU each for as long as they ran, politeness delays "
-            f"included; {crawl['busy_cpu_seconds'] / 3600:,.3g} of them busy) to archive {crawl['pages_archived']:,} pages. "
+            f"{vcpu_time(crawl['held_cpu_seconds'])} (one CPU each for as long as they ran, politeness delays included; "
+            f"{vcpu_time(crawl['busy_cpu_seconds'])} of it busy) to archive {crawl['pages_archived']:,} pages. "
             f"This run read {crawl['share']:.1%} of its WARC bytes and carries that share."
         )
     if cost.get("note"):
