@@ -35,6 +35,7 @@ def record_session(
     pages_archived: int,
     partitions: int,
     warc_bytes: dict[str, int],
+    workers: list[str],
 ) -> dict[str, Any]:
     """Append this invocation to the crawl's usage file; returns the file's new content."""
     store = open_storage(output)
@@ -47,6 +48,7 @@ def record_session(
             "wall_seconds": wall_seconds,
             "pages_archived": pages_archived,
             "partitions": partitions,
+            "workers": workers,
             "hardware": meter.hardware(),
         }
     )

@@ -51,6 +51,7 @@ class CrawlReport:
     foreign: list[Seed] = field(default_factory=list)
     warc_files: list[str] = field(default_factory=list)
     warc_bytes: dict[str, int] = field(default_factory=dict)  # file name -> size, files this partition wrote
+    worker: str = ""  # where it ran, as the caller names it (host, Ray node)
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
@@ -77,12 +78,14 @@ async def crawl_partition(
     resolver: AbstractResolver | None = None,
     on_fetch: Callable[[str, str], None] | None = None,
     mirror: OutputMirror | None = None,
+    worker: str = "",
 ) -> CrawlReport:
     """The async body of `run_crawl`.
 
     `owns(host)` says which hosts this partition fetches; `resolver` replaces
     system DNS (tests); `on_fetch(url, outcome)` is called per finished URL;
-    `mirror`, already pulled into `output`, publishes it as the crawl goes.
+    `mirror`, already pulled into `output`, publishes it as the crawl goes;
+    `worker` names where this runs, for the report.
     """
     started, cpu_started = time.monotonic(), time.process_time()
     out = Path(output)
@@ -103,6 +106,7 @@ async def crawl_partition(
     finally:
         state.close()
     report = state.report()
+    report.worker = worker
     if mirror is not None:
         report.warc_files = mirror.finish()
         report.warc_bytes = dict(mirror.sizes)

@@ -24,6 +24,8 @@ import json
 import logging
 import math
 import os
+import socket
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -64,6 +66,7 @@ class CrawlSummary:
     held_cpu_seconds: float = 0.0  # one CPU per partition task for as long as it ran (more if it used more)
     wall_seconds: float = 0.0
     warc_bytes: dict[str, int] = field(default_factory=dict)
+    workers: set[str] = field(default_factory=set)  # where partitions ran, over all rounds
 
 
 def partition_of(host: str, partitions: int) -> int:
@@ -122,6 +125,7 @@ def _crawl(cfg: CrawlConfig, seeds: list[str], output: str, executor: str, ray_c
         pages_archived=summary.archived,
         partitions=partitions,
         warc_bytes=summary.warc_bytes,
+        workers=sorted(summary.workers),
     )
     return summary
 
@@ -151,7 +155,8 @@ def _crawl_on_ray(cfg: CrawlConfig, handoff, output: str, partitions: int, ray_c
 
     init_ray(ray_cfg)
     forwarded = ray_cfg.forwarded_env()
-    task = ray.remote(num_cpus=1, max_retries=2)(_crawl_task)
+    # SPREAD: partitions are network-bound, so each node's bandwidth and address should carry some.
+    task = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(_crawl_task)
     if forwarded:  # e.g. the S3 endpoint, for workers started before it was set
         task = task.options(runtime_env={"env_vars": forwarded})
     tally = ray.remote(num_cpus=0)(_Tally).remote()
@@ -212,6 +217,7 @@ def _crawl_task(
         "owns": lambda host: partition_of(host, partitions) == partition,
         "max_finished": max_finished,
         "on_fetch": counter if send else None,
+        "worker": _worker_name(),
     }
     try:
         if not output.startswith("s3://"):
@@ -258,6 +264,15 @@ class _Counter:
         self.last = time.monotonic()
 
 
+def _worker_name() -> str:
+    """This host, and the Ray node when on one: which machine crawled a partition."""
+    ray = sys.modules.get("ray")  # not imported: not on Ray, and not worth a second of importing
+    name = socket.gethostname()
+    if ray is None or not ray.is_initialized():
+        return name
+    return f"{name} (Ray node {ray.get_runtime_context().get_node_id()})"
+
+
 def _send_to(tally, done: int, archived: int) -> None:
     tally.add.remote(done, archived)
 
@@ -282,6 +297,7 @@ def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:
         summary.cpu_seconds += report.cpu_seconds
         summary.held_cpu_seconds += max(report.wall_seconds, report.cpu_seconds)  # threads may keep more than one CPU busy
         summary.warc_bytes.update(report.warc_bytes)
+        summary.workers.add(report.worker)
         summary.stats.merge(Stats.from_dict(report.stats))
     latest = {r.partition: r for r in reports}
     summary.finished = sum(r.finished_total for r in latest.values())

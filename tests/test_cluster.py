@@ -263,14 +263,15 @@ def _free_port() -> int:
 
 
 
-def test_submitted_crawl_runs_on_the_cluster_with_each_host_in_one_partition(cluster, data_dir, tmp_path):
+def test_submitted_crawl_spreads_partitions_over_the_nodes_with_each_host_in_one(cluster, data_dir, tmp_path):
+    """Seeds in both partitions: two one-CPU tasks at once can only run on two nodes."""
     sites = linked_sites(data_dir)
     out = tmp_path / "crawl"
-    settings = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5)
+    settings = crawl_config(partitions=2, domains=["127.0.0.1"], max_depth=5, delay_seconds=0.5)  # tasks overlap
     run_yaml = tmp_path / "crawl.yaml"
     run_yaml.write_text(yaml.safe_dump({"crawl": settings.model_dump(mode="json")}))
     seeds = tmp_path / "seeds.txt"
-    seeds.write_text(sites[0].url("/") + "\n")
+    seeds.write_text("".join(site.url("/") + "\n" for site in sites))
     args = ["submit", str(run_yaml), "--crawl", "--seeds", str(seeds), "--output", str(out)]
     try:
         result = cluster.cli(*args, "--wait")
@@ -293,6 +294,8 @@ def test_submitted_crawl_runs_on_the_cluster_with_each_host_in_one_partition(clu
     assert all(parts == {partition_of(host, 2)} for host, parts in hosts.items())
     for site in sites:
         assert sorted(site.paths()) == ["/", "/a", "/robots.txt"]  # one fetch each, over the whole cluster
+    [session] = json.loads((out / "_crawl/usage.json").read_text())["sessions"]
+    assert len(session["workers"]) == 2 and all("Ray node" in w for w in session["workers"]), session["workers"]
 
 
 def test_losing_the_worker_node_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):
