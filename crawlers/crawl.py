@@ -252,14 +252,15 @@ class _Partition:
                 self.stats.error("publish_retried", self.mirror.storage.url(""), failed)
 
     def report(self) -> CrawlReport:
+        files = self.warc.files()
         return CrawlReport(
             partition=self.partition,
             archived=self.archived,
             finished_total=len(self.frontier.done),
             pending=sum(len(q) for q in self.frontier.pending().values()),
             foreign=sorted(self.foreign.items()),
-            warc_files=[str(p) for p in self.warc.files()],
-            warc_bytes={p.name: p.stat().st_size for p in self.warc.files()},
+            warc_files=[str(p) for p in files],
+            warc_bytes={p.name: p.stat().st_size for p in files},
             stats=self.stats.to_dict(),
         )
 

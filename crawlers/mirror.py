@@ -52,8 +52,8 @@ class OutputMirror:
     def pull(self) -> None:
         """Bring back what a resumed partition needs: its journal, the WARC files
         published after the journal was, and the next free WARC sequence number."""
-        self.published = {rel.rsplit("/", 1)[1] for rel in self.storage.list(f"{WARC_DIR}/")}
-        self.published = {name for name in self.published if self._warc_name.match(name)}
+        names = (rel.rsplit("/", 1)[1] for rel in self.storage.list(f"{WARC_DIR}/"))
+        self.published = {name for name in names if self._warc_name.match(name)}
         if self.published:
             self.first_sequence = 1 + max(int(self._warc_name.match(n).group(1)) for n in self.published)
         if self.storage.exists(self.journal_name):

@@ -90,8 +90,7 @@ class PartitionWarcWriter:
         self._handle.flush()
         self.archived.add(exchange.url)
         if self._handle.tell() >= self.max_bytes:
-            self._close_file()
-            self._sequence += 1
+            self.rotate()
 
     def rotate(self) -> None:
         """Close the file being written, if any, so it can be published whole; the next record opens the next file."""
