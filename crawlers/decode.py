@@ -1,8 +1,12 @@
-"""Bytes to text for web pages: HTTP header, then <meta>, then detection.
+"""Bytes to text for web pages: byte-order mark, HTTP header, then the document's own label, then detection.
 
 Korean legacy pages say EUC-KR but use the whole of CP949 (Unified Hangul Code);
 a strict EUC-KR decoder fails on real pages, so such labels decode as cp949, as
 browsers do (WHATWG Encoding Standard maps these labels the same way).
+
+One bad byte must not cost a page: a declared or detected codec that decodes
+nearly all bytes is used, with U+FFFD for the bytes it cannot decode, rather
+than a codec that decodes everything into the wrong script.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import codecs
 import re
 
 from charset_normalizer import from_bytes
+from charset_normalizer.utils import is_multi_byte_encoding
 
 # Labels whose real-world content is a superset encoding (WHATWG mappings).
 _SUPERSETS = {
@@ -33,9 +38,19 @@ _SUPERSETS = {
     "tis-620": "cp874",
 }
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+# A charset the document declares: <meta charset=…>, <meta http-equiv … charset=…>, or the
+# encoding of an XML declaration (RSS and Atom feeds, XHTML).
+_DOCUMENT_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-:.]+)""",
+    re.IGNORECASE,
+)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
 _SNIFF_BYTES = 4096
+_DETECT_BYTES = 256 * 1024
+_ASCII = bytes(range(128))
+# Codecs under which a body with a few bad bytes is repaired and detected again: strict detection
+# rules a codec out for one undecodable byte. Korean legacy codecs, and UTF-8, the web's default.
+_REPAIRABLE = ("utf-8", "cp949", "johab")
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -48,29 +63,22 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
     """Decode an HTML body; returns (text, the codec actually used).
 
-    Tries the HTTP charset, then the <meta> charset, each strictly; then a
-    byte-order mark; then statistical detection; finally UTF-8 with replacement
-    characters, so a page is never lost to its encoding.
+    A byte-order mark or UTF-16's NUL pattern comes first: no ASCII-compatible label
+    can be right for such a body. Then the HTTP charset, then the document's own,
+    each taken when it decodes nearly all bytes. Then detection. Bytes the chosen
+    codec cannot decode become U+FFFD, so a page is never lost to its encoding.
     """
-    for label in (http_charset, _meta_charset(body)):
+    utf16 = _bom_codec(body) or _utf16_without_bom(body[:1024])
+    if utf16:
+        return body.decode(utf16, errors="replace"), utf16
+    for label in (http_charset, _document_charset(body)):
         codec = normalise_charset(label)
-        if codec:
-            try:
-                return body.decode(codec), codec
-            except UnicodeDecodeError:
-                continue
-    bom = _bom_codec(body) or _utf16_without_bom(body[:1024])
-    if bom:
-        return body.decode(bom, errors="replace"), bom
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(body[: 256 * 1024]).best()
-    if best is not None:
-        codec = normalise_charset(best.encoding) or best.encoding
-        return body.decode(codec, errors="replace"), codec
-    return body.decode("utf-8", errors="replace"), "utf-8"
+        if codec and not codec.startswith(("utf-16", "utf-32")):  # without a BOM or NULs, a UTF-16 label is wrong
+            text = _decode_nearly_all(body, codec)
+            if text is not None:
+                return text, codec
+    codec = _detect(body[:_DETECT_BYTES])
+    return body.decode(codec, errors="replace"), codec
 
 
 def normalise_charset(label: str | bytes | None) -> str | None:
@@ -104,9 +112,48 @@ def looks_binary(body: bytes) -> bool:
     return b"\x00" in head or controls > len(head) // 20
 
 
-def _meta_charset(body: bytes) -> str | None:
-    match = _META_CHARSET.search(body[:_SNIFF_BYTES])
-    return match.group(1).decode("ascii", errors="ignore") if match else None
+def _detect(sample: bytes) -> str:
+    """The codec of an undeclared body: UTF-8 if it fits, else charset-normalizer's best guess.
+
+    charset-normalizer drops a codec at its first undecodable byte and then settles
+    for a single-byte codec, which decodes anything, into the wrong script. So when
+    it finds no multi-byte codec, each repairable codec that decodes nearly all of the
+    sample gets the sample with its bad bytes dropped, and wins if detection agrees.
+    """
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    guess = (normalise_charset(best.encoding) or best.encoding) if best is not None else None
+    if guess is not None and is_multi_byte_encoding(best.encoding):
+        return guess
+    for codec in _REPAIRABLE:
+        if _decode_nearly_all(sample, codec) is None:
+            continue
+        repaired = from_bytes(sample.decode(codec, errors="ignore").encode(codec)).best()
+        if repaired is not None and normalise_charset(repaired.encoding) == codec:
+            return codec
+    return guess or "utf-8"
+
+
+def _decode_nearly_all(body: bytes, codec: str) -> str | None:
+    """The text if `codec` decodes all but one byte in 200 of the non-ASCII bytes (and one more), else None."""
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError:
+        pass
+    text = body.decode(codec, errors="replace")
+    allowed = 1 + len(body.translate(None, _ASCII)) // 200
+    return text if text.count("\ufffd") <= allowed else None
+
+
+def _document_charset(body: bytes) -> str | None:
+    match = _DOCUMENT_CHARSET.search(body[:_SNIFF_BYTES])
+    if not match:
+        return None
+    return (match.group(1) or match.group(2)).decode("ascii", errors="ignore")
 
 
 def _utf16_without_bom(head: bytes) -> str | None:

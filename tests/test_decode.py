@@ -1,5 +1,8 @@
 """Charset: HTTP header, then <meta>, then detection; Korean legacy pages decode as CP949."""
 
+import codecs
+import re
+
 import pytest
 
 from crawlers.decode import decode_html, looks_binary, normalise_charset
@@ -57,3 +60,88 @@ def test_binary_bodies_are_recognised(data_dir):
     utf16 = (data_dir / "encoding" / "chardet" / "UTF-16LE").iterdir().__next__().read_bytes()
     assert not looks_binary(utf16)
     assert not looks_binary("<html>한국어</html>".encode("cp949"))
+
+
+# One bad byte must cost one character, not the page. Real Korean files, corrupted on purpose.
+KOREAN_LEGACY = {"EUC-KR": "cp949", "CP949": "cp949", "Johab": "johab"}
+
+
+def korean_files(data_dir) -> list[tuple[str, object]]:
+    root = data_dir / "encoding" / "chardet"
+    return [(codec, path) for folder, codec in KOREAN_LEGACY.items() for path in sorted((root / folder).iterdir())]
+
+
+def hangul_count(text: str) -> int:
+    return sum(ord(c) in HANGUL for c in text)
+
+
+def with_invalid_byte(body: bytes) -> bytes:
+    """0xFF (no Korean codec's lead byte) in place of the first space past the middle: inside the Korean text."""
+    at = body.index(b" ", len(body) // 2)
+    return body[:at] + b"\xff" + body[at + 1 :]
+
+
+def without_xml_declaration(body: bytes) -> bytes:
+    """The feeds declare their encoding in `<?xml … encoding=…?>`; drop it to leave a body with no label."""
+    return re.sub(rb"<\?xml[^>]*\?>", b"", body, count=1)
+
+
+def assert_keeps_the_hangul(body: bytes, label: str | None, clean: str, codec: str) -> None:
+    text, used = decode_html(body, label)
+    assert used == codec
+    assert hangul_count(text) >= 0.99 * hangul_count(clean)
+    assert text.count("\ufffd") <= 2
+
+
+def test_one_invalid_byte_in_a_declared_korean_page_is_replaced_alone(data_dir):
+    for codec, path in korean_files(data_dir):
+        body = path.read_bytes()
+        assert_keeps_the_hangul(with_invalid_byte(body), codec.upper(), body.decode(codec), codec)
+
+
+def test_a_lone_lead_byte_at_the_end_costs_nothing_else(data_dir):
+    for codec, path in korean_files(data_dir):
+        body = path.read_bytes()
+        truncated = body + "한".encode(codec)[:1]  # a page cut inside its last character
+        assert_keeps_the_hangul(truncated, "EUC-KR" if codec == "cp949" else codec, body.decode(codec), codec)
+
+
+def test_meta_label_alone_decides_a_page_with_a_bad_byte(data_dir):
+    path = data_dir / "encoding" / "chardet" / "EUC-KR" / "_chromium_windows-949_with_no_encoding_specified.html"
+    body = path.read_bytes().replace(b"<head>", b'<head><meta http-equiv="Content-Type" content="text/html; charset=euc-kr">')
+    assert_keeps_the_hangul(with_invalid_byte(body), None, body.decode("cp949"), "cp949")
+
+
+def test_xml_declaration_alone_decides_a_feed_with_a_bad_byte(data_dir):
+    for path in sorted((data_dir / "encoding" / "chardet" / "EUC-KR").glob("*.xml")):
+        body = path.read_bytes()
+        assert b'encoding="euc-kr"' in body.lower()[:100]
+        assert_keeps_the_hangul(with_invalid_byte(body), None, body.decode("cp949"), "cp949")
+
+
+def test_unlabelled_korean_page_with_a_bad_byte_is_detected_as_korean(data_dir):
+    for codec, path in korean_files(data_dir):
+        body = without_xml_declaration(path.read_bytes())
+        assert_keeps_the_hangul(with_invalid_byte(body), None, body.decode(codec), codec)
+
+
+def test_unlabelled_utf8_page_with_a_bad_byte_stays_utf8(data_dir):
+    body = without_xml_declaration((data_dir / "encoding" / "chardet" / "utf-8" / "weblabor.hu.xml").read_bytes())
+    text, codec = decode_html(with_invalid_byte(body), None)
+    assert codec == "utf-8" and text.count("\ufffd") == 1
+    assert len(text) == len(body.decode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "name, bom, label",
+    [
+        ("nobom-utf16le.txt", b"", "utf-8"),
+        ("nobom-utf16le.txt", b"", "ISO-8859-1"),
+        ("nobom-utf16le.txt", codecs.BOM_UTF16_LE, "ISO-8859-1"),
+    ],
+)
+def test_utf16_body_under_a_wrong_label_is_decoded_as_utf16(data_dir, name, bom, label):
+    raw = (data_dir / "encoding" / "chardet" / "UTF-16LE" / name).read_bytes()
+    text, codec = decode_html(bom + raw, label)
+    assert codec.startswith("utf-16")
+    assert text == raw.decode("utf-16-le") and "\x00" not in text
