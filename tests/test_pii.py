@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -98,3 +101,43 @@ def test_key_comes_from_the_environment_named_in_config():
 def test_only_configured_kinds_are_replaced():
     text, counts = PIIRedactor(["email"], key=None).redact("a@example.com 010-1234-5678")
     assert text == "[EMAIL] 010-1234-5678" and counts["phone"] == 0
+
+
+FORMS = Path(__file__).resolve().parent.parent / "bench" / "pii_forms.jsonl"
+
+
+@pytest.mark.parametrize(
+    "kind, written, text",
+    [
+        ("rrn", "8012121234567", "주민번호 8012121234567 입니다."),
+        ("rrn", "801212 1234567", "주민번호 801212 1234567 입니다."),
+        ("rrn", "８０１２１２－１２３４５６７", "번호 ８０１２１２－１２３４５６７ 입니다."),
+        ("email", "user@회사.한국", "새 주소 user@회사.한국 를 쓰세요."),
+        ("phone", "０１０－１２３４－５６７８", "０１０－１２３４－５６７８"),
+        ("email", "gildong@example.com", "자료는 gildong@example.com으로 보내 주세요."),
+        ("email", "help@naver.com", "오류는 help@naver.com로 신고하세요."),
+        ("ip", "2001:db8::1", "2001:db8::1로 접속"),
+    ],
+)
+def test_forms_missed_before_are_replaced_and_the_particle_kept(redactor, kind, written, text):
+    redacted, counts = redactor.redact(text)
+    assert counts[kind] == 1 and sum(counts.values()) == 1
+    before, after = text.split(written)
+    assert redacted.startswith(before + f"[{kind.upper()}_") and redacted.endswith("]" + after)
+
+
+def test_full_width_value_gets_the_token_of_its_ascii_form(redactor):
+    wide, _ = redactor.redact("０１０－１２３４－５６７８")
+    ascii_, _ = redactor.redact("010-1234-5678")
+    assert wide == ascii_
+
+
+@pytest.mark.parametrize("number", ["8013121234567", "8002301234567", "8012129234567", "801212 9234567"])
+def test_registration_without_a_dash_needs_a_real_date_and_a_gender_digit_1_to_8(redactor, number):
+    assert redactor.redact(f"번호 {number}")[1]["rrn"] == 0
+
+
+def test_lookalikes_of_the_recall_set_are_untouched(redactor):
+    lookalikes = [f for f in map(json.loads, FORMS.read_text(encoding="utf-8").splitlines()) if f["kind"] is None]
+    assert len(lookalikes) >= 40
+    assert [redactor.redact(f["text"])[0] for f in lookalikes] == [f["text"] for f in lookalikes]
