@@ -64,19 +64,27 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
     """Decode an HTML body; returns (text, the codec actually used).
 
     A byte-order mark or UTF-16's NUL pattern comes first: no ASCII-compatible label
-    can be right for such a body. Then the HTTP charset, then the document's own,
-    each taken when it decodes nearly all bytes. Then detection. Bytes the chosen
-    codec cannot decode become U+FFFD, so a page is never lost to its encoding.
+    can be right for such a body. Then the HTTP charset, the document's own and UTF-8,
+    each if it decodes every byte; then a declared one that decodes nearly every byte
+    (strict UTF-8 wins over that: a UTF-8 page mislabelled EUC-KR often fails cp949 on
+    a byte or two only); then detection. Bytes the chosen codec cannot decode become
+    U+FFFD, so a page is never lost to its encoding.
     """
     utf16 = _bom_codec(body) or _utf16_without_bom(body[:1024])
     if utf16:
         return body.decode(utf16, errors="replace"), utf16
-    for label in (http_charset, _document_charset(body)):
-        codec = normalise_charset(label)
-        if codec and not codec.startswith(("utf-16", "utf-32")):  # without a BOM or NULs, a UTF-16 label is wrong
-            text = _decode_nearly_all(body, codec)
-            if text is not None:
-                return text, codec
+    labels = (http_charset, _document_charset(body))
+    # Without a BOM or NULs a UTF-16 label is wrong.
+    declared = [c for c in map(normalise_charset, labels) if c and not c.startswith(("utf-16", "utf-32"))]
+    for codec in [*declared, "utf-8"]:
+        try:
+            return body.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    for codec in declared:
+        text = _decode_nearly_all(body, codec)
+        if text is not None:
+            return text, codec
     codec = _detect(body[:_DETECT_BYTES])
     return body.decode(codec, errors="replace"), codec
 
@@ -113,18 +121,13 @@ def looks_binary(body: bytes) -> bool:
 
 
 def _detect(sample: bytes) -> str:
-    """The codec of an undeclared body: UTF-8 if it fits, else charset-normalizer's best guess.
+    """The codec of a body that is not UTF-8 and declares none that fits: charset-normalizer's best guess.
 
     charset-normalizer drops a codec at its first undecodable byte and then settles
     for a single-byte codec, which decodes anything, into the wrong script. So when
     it finds no multi-byte codec, each repairable codec that decodes nearly all of the
     sample gets the sample with its bad bytes dropped, and wins if detection agrees.
     """
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
     best = from_bytes(sample).best()
     guess = (normalise_charset(best.encoding) or best.encoding) if best is not None else None
     if guess is not None and is_multi_byte_encoding(best.encoding):
@@ -139,11 +142,7 @@ def _detect(sample: bytes) -> str:
 
 
 def _decode_nearly_all(body: bytes, codec: str) -> str | None:
-    """The text if `codec` decodes all but one byte in 200 of the non-ASCII bytes (and one more), else None."""
-    try:
-        return body.decode(codec)
-    except UnicodeDecodeError:
-        pass
+    """The text, with U+FFFD for bad bytes, if `codec` fails on at most one non-ASCII byte in 200 (and one more)."""
     text = body.decode(codec, errors="replace")
     allowed = 1 + len(body.translate(None, _ASCII)) // 200
     return text if text.count("\ufffd") <= allowed else None

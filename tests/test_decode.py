@@ -132,6 +132,12 @@ def test_unlabelled_utf8_page_with_a_bad_byte_stays_utf8(data_dir):
     assert len(text) == len(body.decode("utf-8"))
 
 
+def test_utf8_page_mislabelled_euc_kr_stays_utf8_though_cp949_fails_on_one_byte_only():
+    body = "<p>The station is near (가까운), two minutes away on foot.</p>".encode("utf-8")
+    assert body.decode("cp949", errors="replace").count("\ufffd") == 1  # nearly all bytes, by the rule
+    assert decode_html(body, "EUC-KR") == (body.decode("utf-8"), "utf-8")
+
+
 @pytest.mark.parametrize(
     "name, bom, label",
     [
