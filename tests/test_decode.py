@@ -1,7 +1,8 @@
-"""Charset: HTTP header, then <meta>, then detection; Korean legacy pages decode as CP949."""
+"""Charset: BOM or UTF-16 pattern, HTTP header, the document's own label, then detection; Korean legacy pages decode as CP949, and one bad byte costs one character."""
 
 import codecs
 import re
+from pathlib import Path
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_binary_bodies_are_recognised(data_dir):
 KOREAN_LEGACY = {"EUC-KR": "cp949", "CP949": "cp949", "Johab": "johab"}
 
 
-def korean_files(data_dir) -> list[tuple[str, object]]:
+def korean_files(data_dir: Path) -> list[tuple[str, Path]]:
     root = data_dir / "encoding" / "chardet"
     return [(codec, path) for folder, codec in KOREAN_LEGACY.items() for path in sorted((root / folder).iterdir())]
 
