@@ -1,4 +1,7 @@
-"""Charset: BOM or UTF-16 pattern, HTTP header, the document's own label, then detection; Korean legacy pages decode as CP949, and one bad byte costs one character."""
+"""Charset: BOM or UTF-16 pattern, HTTP header, the document's own label, then detection.
+
+Korean legacy pages decode as CP949, and one bad byte costs one character, not the page.
+"""
 
 import codecs
 import re
