@@ -144,16 +144,19 @@ def _sample_plan(run_uri: str, cfg: TokenizerTrainConfig) -> dict[str, _LangPlan
     sets the mix; the others are repeated (up to `max_upsample`, never past
     their share) towards their weight, so repetition balances languages.
     """
-    from corpus.shards import iter_documents
+    from corpus.shards import UnknownLanguage, iter_documents
 
     total = sum(cfg.weights.values())
     quotas = {lang: int(cfg.sample_chars * weight / total) for lang, weight in cfg.weights.items()}
     chosen: dict[str, tuple[set[str], int]] = {}
     for lang, quota in sorted(quotas.items()):
-        docs = sorted(
-            (_seeded_hash(cfg.seed, d["id"]), d["id"], min(d["n_chars"] or 0, MAX_DOC_CHARS))
-            for d in iter_documents(run_uri, lang=lang, columns=["id", "n_chars"])
-        )
+        try:
+            docs = sorted(
+                (_seeded_hash(cfg.seed, d["id"]), d["id"], min(d["n_chars"] or 0, MAX_DOC_CHARS))
+                for d in iter_documents(run_uri, lang=lang, columns=["id", "n_chars"])
+            )
+        except UnknownLanguage:
+            docs = []
         ids, chars = set(), 0
         for _, doc, n in docs:
             if chars >= quota:
