@@ -1,7 +1,5 @@
 """A hostile manifest cannot make `corpus pull` or the reader touch files outside DEST or the run."""
 
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -11,23 +9,9 @@ from corpus.cli import app
 from corpus.pull import pull
 from corpus.shards import iter_documents
 from corpus.storage import open_storage
+from tests.fake_runs import publish_fake_run
 
 SECRET = b"a file outside the run that a hostile manifest points at\n"
-
-
-def publish_fake_run(uri: str, files: dict[str, bytes], paths: list[str] | None = None) -> None:
-    """A run at `uri` whose manifest lists `paths` (default: the files' own), each with the bytes of `files`."""
-    store = open_storage(uri)
-    for rel, data in files.items():
-        store.write_bytes(rel, data)
-    listed = paths or list(files)
-    data = list(files.values())
-    shards = [
-        {"path": path, "lang": "ko", "docs": 1, "tokens": 1, "bytes": len(d), "sha256": hashlib.sha256(d).hexdigest()}
-        for path, d in zip(listed, data)
-    ]
-    manifest = {"format": 1, "run_id": "hostile", "languages": {"ko": {"docs": 1, "tokens": 1, "bytes": 1}}, "shards": shards}
-    store.write_bytes("manifest.json", json.dumps(manifest).encode())
 
 
 def files_under(folder: Path) -> list[str]:
