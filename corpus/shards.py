@@ -185,7 +185,7 @@ def inside_url(storage: Storage, rel: str) -> str:
 
     if isinstance(storage, LocalStorage) and not storage.path(rel).resolve().is_relative_to(storage.root):
         raise ValueError(
-            f"{storage.url(rel)} is a symlink to {storage.path(rel).resolve()}, outside the run at {storage.uri}: "
+            f"{storage.url(rel)} leads through a symlink to {storage.path(rel).resolve()}, outside the run at {storage.uri}: "
             "refusing to read it"
         )
     return storage.url(rel)
