@@ -1,11 +1,12 @@
 """`corpus pull`: exactly the files a run's manifest lists, verified, resumable.
 
 A file already at its place with the manifest's sha256 is skipped; anything
-else is fetched to `.NAME.part` beside it, hashed, and only moved into place
-when the hash matches, so DEST never holds a wrong file under a shard's name. A
-`.part` left by an interrupted pull is resumed from where it stopped (and
-fetched whole again if the result does not verify). A file that still hashes
-wrong after `attempts` fetches is reported, and the pull fails.
+else is fetched into the scratch folder `.NAME.pull/` beside it, hashed, and
+only moved into place when the hash matches, so DEST never holds a wrong file
+under a shard's name. The scratch folder goes once the file is placed or has
+failed, and whatever a killed pull left in it is removed by the next pull before
+it fetches that file. A file that still hashes wrong after `attempts` fetches is
+reported, and the pull fails.
 
 Every path the manifest lists is checked before anything is fetched: a path
 that could lead outside DEST or outside the run (absolute, '..', a symlink in
@@ -20,6 +21,7 @@ was chosen, so `iter_documents` and a later pull from DEST verify against it.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,10 +32,9 @@ from tqdm import tqdm
 from corpus.manifest import MANIFEST, manifest_bytes
 from corpus.publish import file_sha256, read_manifest
 from corpus.shards import check_languages, inside_url, listed_files, run_languages
-from corpus.storage import LocalStorage, open_input, open_storage
+from corpus.storage import LocalStorage, Storage, open_storage
 
 ATTEMPTS = 3
-CHUNK = 16 * 1024 * 1024
 
 
 @dataclass
@@ -70,13 +71,14 @@ def pull(
     entries = listed_files(pulled)
     root = Path(dest).expanduser().resolve()
     targets = {e["path"]: _dest_path(root, e["path"]) for e in entries}
-    sources = {e["path"]: inside_url(source, e["path"]) for e in entries}
+    for entry in entries:
+        inside_url(source, entry["path"])
     result = PullResult()
     lock = threading.Lock()
     bar = tqdm(total=sum(e["bytes"] for e in entries), unit="B", unit_scale=True, desc="pull", disable=not progress)
 
     def fetch(entry: dict) -> tuple[dict, str, int]:
-        return _fetch_verified(sources[entry["path"]], entry, targets[entry["path"]], attempts)
+        return _fetch_verified(source, entry, targets[entry["path"]], attempts)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for entry, outcome, n in pool.map(fetch, entries):
@@ -126,23 +128,19 @@ def _dest_path(root: Path, rel: str) -> Path:
     return target
 
 
-def _fetch_verified(url: str, entry: dict, target: Path, attempts: int) -> tuple[dict, str, int]:
-    """("skipped" | "fetched" | why it failed, bytes downloaded) for one manifest entry.
-
-    The first attempt continues a `.part` an interrupted pull left; later ones start over.
-    """
-    part = target.with_name(f".{target.name}.part")
-    if part.is_symlink():
-        part.unlink()  # our scratch name: never follow a link planted there
+def _fetch_verified(source: Storage, entry: dict, target: Path, attempts: int) -> tuple[dict, str, int]:
+    """("skipped" | "fetched" | why it failed, bytes downloaded) for one manifest entry."""
+    scratch = target.with_name(f".{target.name}.pull")
+    _remove(scratch)
     if target.is_file() and file_sha256(target) == entry["sha256"]:
-        part.unlink(missing_ok=True)
         return entry, "skipped", 0
-    target.parent.mkdir(parents=True, exist_ok=True)
+    part = scratch / "data"
     fetched, got = 0, None
     try:
-        for attempt in range(attempts):
-            resume = part.is_file() and attempt == 0 and part.stat().st_size <= entry["bytes"]
-            fetched += _download(url, part, part.stat().st_size if resume else 0)
+        scratch.mkdir(parents=True)
+        for _ in range(attempts):
+            source.download_file(entry["path"], part)
+            fetched += part.stat().st_size
             got = file_sha256(part)
             if got == entry["sha256"]:
                 os.replace(part, target)
@@ -150,18 +148,14 @@ def _fetch_verified(url: str, entry: dict, target: Path, attempts: int) -> tuple
     except Exception as exc:  # noqa: BLE001 - reported for this file; the pull fails
         return entry, f"download failed: {type(exc).__name__}: {exc}", fetched
     finally:
-        part.unlink(missing_ok=True)
+        _remove(scratch)
     return entry, f"sha256 {got} after {attempts} fetches, manifest says {entry['sha256']}", fetched
 
 
-def _download(url: str, part: Path, offset: int) -> int:
-    """Bytes from `offset` to the end of `url` written into `part` from `offset` on; returns how many."""
-    n = 0
-    with open_input(url) as stream, open(part, "r+b" if offset else "wb") as out:
-        stream.seek(offset)
-        out.seek(offset)
-        out.truncate()
-        while chunk := stream.read(CHUNK):
-            out.write(chunk)
-            n += len(chunk)
-    return n
+def _remove(scratch: Path) -> None:
+    """Delete a scratch folder and what an interrupted pull left in it (a file or link of
+    that name, as older pulls left, is unlinked, never followed)."""
+    if scratch.is_symlink() or scratch.is_file():
+        scratch.unlink()
+    elif scratch.is_dir():
+        shutil.rmtree(scratch)
