@@ -255,9 +255,12 @@ def pull(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from corpus.pull import pull as pull_run
+    from corpus.shards import UnknownLanguage
 
     try:
         result = pull_run(uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress)
+    except UnknownLanguage as exc:
+        _usage(str(exc))
     except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:
         _fail(f"{uri}: {exc}")
     for path, why in sorted(result.failed.items()):

@@ -38,3 +38,32 @@ def build_manifest(
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def checked_path(path: object, where: str) -> str:
+    """`path` if it names a file inside the run, else ValueError naming the entry `where`.
+
+    Manifests may come from anyone who can write to a bucket, and readers join
+    their paths onto a destination folder or a run's prefix. Only plain relative
+    '/' paths are accepted, so no entry can reach outside either: no absolute
+    path, no '..' (or '.' or empty) segment, no backslash, no ':' (drive letters,
+    alternate streams), no control characters.
+    """
+    problem = None
+    if not isinstance(path, str) or not path:
+        problem = "it is empty or not a string"
+    elif path.startswith("/"):
+        problem = "it is absolute"
+    elif "\\" in path or ":" in path:
+        problem = "it holds a backslash or ':' (a Windows path or drive letter)"
+    elif any(ord(c) < 32 for c in path):
+        problem = "it holds a control character"
+    elif any(part in ("", ".", "..") for part in path.split("/")):
+        problem = "it has an empty, '.' or '..' segment"
+    if problem:
+        raise ValueError(
+            f"manifest entry {where} has path {path!r}, which is refused because {problem}: "
+            "a manifest lists files inside the run by relative '/' paths. Nothing was read or written "
+            "for this manifest; do not trust the run it came from."
+        )
+    return path

@@ -111,8 +111,10 @@ class IndexedDataset:
 def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list[dict]:
     """One `.bin`/`.idx` pair per shard under `tokenized/`, mirroring `shards/` names.
 
-    Tokens counted here exclude the EOD tokens, so they equal the shard's `tokens`.
-    Returns manifest entries (path, lang, docs, tokens, bytes, sha256) for both files.
+    `tokens` excludes the end-of-document tokens, so it equals the shard's
+    `tokens`; `eod_tokens` counts them (one per document), so the `.bin` holds
+    `tokens + eod_tokens` ids. Returns manifest entries (path, lang, docs,
+    tokens, bytes, sha256, eod_tokens) for both files.
     """
     dtype = token_dtype(tokenizer.get_vocab_size())
     entries: list[dict] = []
@@ -125,9 +127,8 @@ def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list
             for suffix in (".bin", ".idx"):
                 path = local.with_suffix(suffix)
                 out.upload_file(rel + suffix, path)
-                entries.append(
-                    ShardEntry(rel + suffix, shard["lang"], docs, sum(counted), path.stat().st_size, file_sha256(path)).to_dict()
-                )
+                entry = ShardEntry(rel + suffix, shard["lang"], docs, sum(counted), path.stat().st_size, file_sha256(path))
+                entries.append({**entry.to_dict(), "eod_tokens": docs})
     return entries
 
 

@@ -113,30 +113,99 @@ class ShardWriter:
         self._writer, self._docs, self._tokens, self._text_bytes = None, 0, 0, 0
 
 
+class UnknownLanguage(ValueError):
+    """A language was asked for that the run has no documents of."""
+
+
 def iter_documents(
     uri: str, lang: str | None = None, rank: int = 0, world_size: int = 1, columns: list[str] | None = None
 ) -> Iterator[dict]:
     """Documents of the complete run at `uri` (local or s3://), streamed row group by row group.
 
-    The shards the manifest lists (of `lang`, or all) are cut into row groups in
-    manifest order; rank r of `world_size` reads every row group whose position
-    is r modulo `world_size`. So the ranks together read each document exactly
-    once, the split is the same on every machine, and nothing is downloaded
-    beyond each shard's footer and the row groups a rank reads.
+    The documents of the shards the manifest lists (of `lang`, or all) are
+    numbered 0..N-1 in manifest order, and rank r of `world_size` reads the
+    contiguous rows [r*N // world_size, (r+1)*N // world_size). So every rank
+    gets its share within one document whatever the row-group size, the ranks
+    together read each document exactly once, the split is the same on every
+    machine, and a rank downloads only the footers of the shards its rows are
+    in and the row groups that hold them. A `lang` the run has no documents of
+    raises UnknownLanguage naming the languages it has.
     """
     from corpus.publish import read_manifest
-    from corpus.storage import open_input, open_storage
+    from corpus.storage import open_storage
 
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"rank must be in [0, world_size); got rank={rank}, world_size={world_size}")
     storage = open_storage(uri)
-    position = 0
-    for shard in read_manifest(storage)["shards"]:
-        if lang is not None and shard["lang"] != lang:
-            continue
-        with open_input(storage.url(shard["path"])) as stream:
-            parquet = pq.ParquetFile(stream)
-            for group in range(parquet.num_row_groups):
-                if position % world_size == rank:
-                    yield from parquet.read_row_group(group, columns=columns).to_pylist()
-                position += 1
+    manifest = read_manifest(storage)
+    check_languages(manifest, None if lang is None else [lang], storage.uri)
+    shards = [s for s in listed_files(manifest, ("shards",)) if lang is None or s["lang"] == lang]
+    total = sum(s["docs"] for s in shards)
+    start, stop = rank * total // world_size, (rank + 1) * total // world_size
+    first = 0
+    for shard in shards:
+        lo, hi = max(start, first), min(stop, first + shard["docs"])
+        if lo < hi:
+            yield from _read_rows(storage, shard, lo - first, hi - first, columns)
+        first += shard["docs"]
+
+
+def run_languages(manifest: dict) -> list[str]:
+    """The languages the run has documents of."""
+    return sorted({shard["lang"] for shard in manifest.get("shards", [])})
+
+
+def check_languages(manifest: dict, langs: list[str] | None, uri: str) -> None:
+    """UnknownLanguage when a language in `langs` has no shards in the run, naming those it has."""
+    have = run_languages(manifest)
+    unknown = sorted(set(langs or []) - set(have))
+    if unknown:
+        has = f"it has {', '.join(have)}" if have else "it has no documents at all"
+        raise UnknownLanguage(f"the run at {uri} has no documents in {', '.join(unknown)}: {has}")
+
+
+def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized")) -> list[dict]:
+    """The manifest's entries under `kinds`, each path checked to stay inside the run, none twice."""
+    from corpus.manifest import checked_path
+
+    entries, seen = [], set()
+    for kind in kinds:
+        for i, entry in enumerate(manifest.get(kind, [])):
+            path = checked_path(entry.get("path") if isinstance(entry, dict) else None, f"{kind}[{i}]")
+            if path in seen:
+                raise ValueError(f"manifest entry {kind}[{i}] lists {path!r} a second time: the manifest is damaged")
+            seen.add(path)
+            entries.append(entry)
+    return entries
+
+
+def inside_url(storage: Storage, rel: str) -> str:
+    """The URL of `rel` in `storage`, refused when a symlink in a local run leads outside the run."""
+    from corpus.storage import LocalStorage
+
+    if isinstance(storage, LocalStorage) and not storage.path(rel).resolve().is_relative_to(storage.root):
+        raise ValueError(
+            f"{storage.url(rel)} leads through a symlink to {storage.path(rel).resolve()}, outside the run at {storage.uri}: "
+            "refusing to read it"
+        )
+    return storage.url(rel)
+
+
+def _read_rows(storage: Storage, shard: dict, lo: int, hi: int, columns: list[str] | None) -> Iterator[dict]:
+    """Rows [lo, hi) of one shard, reading only the row groups that hold them."""
+    from corpus.storage import open_input
+
+    with open_input(inside_url(storage, shard["path"])) as stream:
+        parquet = pq.ParquetFile(stream)
+        if parquet.metadata.num_rows != shard["docs"]:
+            raise ValueError(
+                f"{storage.url(shard['path'])} has {parquet.metadata.num_rows} rows but the manifest lists "
+                f"{shard['docs']} documents: it is not the shard the manifest names (pull it again)"
+            )
+        at = 0
+        for group in range(parquet.num_row_groups):
+            n = parquet.metadata.row_group(group).num_rows
+            if at < hi and lo < at + n:
+                table = parquet.read_row_group(group, columns=columns)
+                yield from table.slice(max(lo - at, 0), min(hi, at + n) - max(lo, at)).to_pylist()
+            at += n

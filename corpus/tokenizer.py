@@ -11,6 +11,7 @@ underweighted.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ def train_tokenizer(run_uri: str, cfg: TokenizerTrainConfig, output: str | Path)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(output))
+    write_loader_files(output)
     return TrainReport(
         output=str(output),
         vocab_size=tokenizer.get_vocab_size(),
@@ -81,6 +83,43 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
         return Tokenizer.from_file(str(path))
     except Exception as exc:  # noqa: BLE001 - the Rust side raises plain Exception
         raise ValueError(f"{path} is not a Hugging Face tokenizer.json: {exc}") from None
+
+
+def write_loader_files(path: str | Path) -> list[Path]:
+    """Write `tokenizer_config.json` and `special_tokens_map.json` beside the tokenizer.json at `path`.
+
+    Hugging Face `transformers` (`AutoTokenizer.from_pretrained(FOLDER)`) reads
+    these to learn the tokenizer class and its special tokens; without them it
+    loads the vocabulary but knows no end-of-sequence token, so a trainer would
+    not end documents the way the Megatron export and the token counts do.
+    Returns the two paths.
+    """
+    path = Path(path)
+    tokenizer = load_tokenizer(path)
+    eod_id(tokenizer)  # refuses a tokenizer without an end-of-document token to name
+    special = {
+        str(token_id): {
+            "content": token.content,
+            "lstrip": token.lstrip,
+            "normalized": token.normalized,
+            "rstrip": token.rstrip,
+            "single_word": token.single_word,
+            "special": token.special,
+        }
+        for token_id, token in sorted(tokenizer.get_added_tokens_decoder().items())
+    }
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "eos_token": EOD,
+        "add_bos_token": False,
+        "add_eos_token": False,
+        "clean_up_tokenization_spaces": False,
+        "added_tokens_decoder": special,
+    }
+    files = {path.with_name("tokenizer_config.json"): config, path.with_name("special_tokens_map.json"): {"eos_token": EOD}}
+    for target, content in files.items():
+        target.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+    return list(files)
 
 
 def tokenizer_info(path: str | Path) -> dict:
@@ -144,16 +183,19 @@ def _sample_plan(run_uri: str, cfg: TokenizerTrainConfig) -> dict[str, _LangPlan
     sets the mix; the others are repeated (up to `max_upsample`, never past
     their share) towards their weight, so repetition balances languages.
     """
-    from corpus.shards import iter_documents
+    from corpus.shards import UnknownLanguage, iter_documents
 
     total = sum(cfg.weights.values())
     quotas = {lang: int(cfg.sample_chars * weight / total) for lang, weight in cfg.weights.items()}
     chosen: dict[str, tuple[set[str], int]] = {}
     for lang, quota in sorted(quotas.items()):
-        docs = sorted(
-            (_seeded_hash(cfg.seed, d["id"]), d["id"], min(d["n_chars"] or 0, MAX_DOC_CHARS))
-            for d in iter_documents(run_uri, lang=lang, columns=["id", "n_chars"])
-        )
+        try:
+            docs = sorted(
+                (_seeded_hash(cfg.seed, d["id"]), d["id"], min(d["n_chars"] or 0, MAX_DOC_CHARS))
+                for d in iter_documents(run_uri, lang=lang, columns=["id", "n_chars"])
+            )
+        except UnknownLanguage:
+            docs = []
         ids, chars = set(), 0
         for _, doc, n in docs:
             if chars >= quota:

@@ -60,6 +60,9 @@ def test_run_export_holds_each_shard_documents_token_ids_in_order(tmp_path):
         assert {prefix + ".bin", prefix + ".idx"} <= set(exported)
         assert exported[prefix + ".bin"]["tokens"] == shard["tokens"]
         dataset = IndexedDataset(out / prefix)
+        in_bin = (out / (prefix + ".bin")).stat().st_size // dataset.dtype.itemsize
+        assert exported[prefix + ".bin"]["eod_tokens"] == shard["docs"], "one end-of-document token per document"
+        assert in_bin == shard["tokens"] + exported[prefix + ".bin"]["eod_tokens"], "the .bin holds both counts"
         texts = [d["text"] for d in iter_documents(str(out), lang=shard["lang"], columns=["text"])]
         assert len(dataset) == len(texts) == shard["docs"]
         for i, text in enumerate(texts):

@@ -2,6 +2,10 @@
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 
 import pytest
@@ -9,8 +13,10 @@ from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.pull import pull
-from corpus.shards import iter_documents
+from corpus.shards import UnknownLanguage, iter_documents
 from corpus.storage import open_storage
+from tests.conftest import REPO
+from tests.fake_runs import publish_fake_run
 from tests.runs import run_serial
 
 SETTINGS = {"shards.row_group_rows": 7, "tokenizer.export_megatron": True}  # many row groups to split
@@ -32,6 +38,14 @@ def s3_run(s3_endpoint):
     s3_client().create_bucket(Bucket="pull-tests")
     run_serial("s3://pull-tests/runs/demo", **SETTINGS)
     return "s3://pull-tests/runs/demo"
+
+
+@pytest.fixture(scope="module")
+def one_group_run(tmp_path_factory):
+    """A run with the default row groups (8,192 rows): each shard is a single row group."""
+    out = tmp_path_factory.mktemp("rows") / "out"
+    run_serial(str(out))
+    return out
 
 
 def sha256(path) -> str:
@@ -115,3 +129,87 @@ def test_streaming_one_language_reads_only_its_documents(s3_run):
 def test_a_rank_outside_the_world_is_refused(s3_run):
     with pytest.raises(ValueError, match="rank"):
         next(iter_documents(s3_run, rank=2, world_size=2))
+
+
+def test_a_pull_of_one_language_writes_the_manifest_of_what_it_pulled(s3_run, tmp_path):
+    dest = tmp_path / "ko"
+    assert pull(s3_run, dest, langs=["ko"], progress=False).ok
+    original = json.loads(open_storage(s3_run).read_bytes("manifest.json"))
+    pulled = json.loads((dest / "manifest.json").read_text())
+    assert {k: pulled[k] for k in ("run_id", "config_sha256", "created", "tokenizer")} == {
+        k: original[k] for k in ("run_id", "config_sha256", "created", "tokenizer")
+    }
+    assert pulled["subset"] == {"languages": ["ko"], "tokenized": False}
+    assert pulled["languages"] == {"ko": original["languages"]["ko"]} and "tokenized" not in pulled
+    assert [s["path"] for s in pulled["shards"]] == ["shards/lang=ko/part-00000.parquet"]
+
+    korean = [d["id"] for d in iter_documents(s3_run, lang="ko", columns=["id"])]
+    assert [d["id"] for d in iter_documents(str(dest), columns=["id"])] == korean
+    copy = pull(str(dest), tmp_path / "copy", progress=False)  # verifies every file the pulled manifest lists
+    assert copy.ok and copy.fetched == ["shards/lang=ko/part-00000.parquet"]
+    assert (tmp_path / "copy" / "manifest.json").read_bytes() == (dest / "manifest.json").read_bytes()
+
+
+def test_a_pull_without_the_megatron_files_does_not_list_them(s3_run, tmp_path):
+    dest = tmp_path / "shards-only"
+    assert pull(s3_run, dest, progress=False).ok
+    pulled = json.loads((dest / "manifest.json").read_text())
+    assert "tokenized" not in pulled and pulled["subset"] == {"languages": ["en", "ko"], "tokenized": False}
+    assert pull(str(dest), tmp_path / "copy", tokenized=True, progress=False).ok
+
+
+def test_pull_of_a_language_the_run_lacks_names_the_ones_it_has(s3_run, tmp_path):
+    answer = CliRunner().invoke(app, ["pull", s3_run, str(tmp_path / "kr"), "--lang", "kr", "--no-progress"])
+    assert answer.exit_code == 2, answer.output
+    assert "no documents in kr: it has en, ko" in " ".join(answer.output.split())
+    assert not (tmp_path / "kr").exists()
+
+
+def test_streaming_a_language_the_run_lacks_names_the_ones_it_has(s3_run):
+    with pytest.raises(UnknownLanguage, match="no documents in kr: it has en, ko"):
+        next(iter_documents(s3_run, lang="kr"))
+
+
+def test_a_resumed_pull_removes_the_part_file_an_interrupted_one_left(s3_bucket, tmp_path):
+    run, shard = f"{s3_bucket}/runs/big", "shards/lang=ko/part-00000.parquet"
+    blob = os.urandom(64 * 1024 * 1024)
+    publish_fake_run(run, {shard: blob})
+    dest = tmp_path / "dest"
+    folder = dest / "shards/lang=ko"
+    command = [sys.executable, "-c", "from corpus.cli import main; main()", "pull", run, str(dest), "--no-progress"]
+    puller = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 120
+    while puller.poll() is None and time.monotonic() < deadline and not _partial_files(folder):
+        time.sleep(0.002)
+    puller.kill()
+    puller.wait()
+    left = _partial_files(folder)
+    assert left and not (folder / "part-00000.parquet").exists(), "the pull was killed mid-file"
+
+    resumed = pull(run, dest, progress=False)
+    assert resumed.ok and resumed.fetched == [shard]
+    assert [p.name for p in folder.rglob("*")] == ["part-00000.parquet"], "no .part file stays behind"
+    assert (folder / "part-00000.parquet").read_bytes() == blob
+
+
+def _partial_files(folder):
+    """Non-empty scratch files a pull has under `folder`; ones renamed away meanwhile are skipped."""
+    found = []
+    for path in folder.rglob("*") if folder.is_dir() else []:
+        try:
+            if path.name != "part-00000.parquet" and path.is_file() and path.stat().st_size > 0:
+                found.append(path)
+        except FileNotFoundError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("lang", [None, "ko"])
+def test_ranks_split_by_rows_whatever_the_row_group_size(one_group_run, local_run, lang):
+    for run in (one_group_run, local_run):
+        everything = [d["id"] for d in iter_documents(str(run), lang=lang, columns=["id"])]
+        for world in (2, 3, 8):
+            per_rank = [[d["id"] for d in iter_documents(str(run), lang, r, world, ["id"])] for r in range(world)]
+            assert Counter(i for ids in per_rank for i in ids) == Counter(everything), "each document once"
+            share = len(everything) / world
+            assert all(abs(len(ids) - share) < 1 for ids in per_rank), [len(ids) for ids in per_rank]

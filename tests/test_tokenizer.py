@@ -3,16 +3,18 @@
 import gzip
 import hashlib
 import json
+import shutil
 
 import pyarrow as pa
 import pytest
+from tokenizers import Tokenizer
 from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.config import TokenizerConfig, TokenizerTrainConfig
 from corpus.shards import iter_documents
 from corpus.stats import Stats
-from corpus.tokenizer import EOD, TokenCounter, load_tokenizer, train_tokenizer
+from corpus.tokenizer import EOD, TokenCounter, load_tokenizer, tokenizer_info, train_tokenizer, write_loader_files
 from tests.runs import run_serial
 
 
@@ -38,6 +40,28 @@ def test_trained_tokenizer_round_trips_english_and_korean(demo_run, tmp_path):
             ids = tokenizer.encode(text, add_special_tokens=False).ids
             assert tokenizer.decode(ids) == text
             assert len(ids) < len(text.encode()), "merges learnt: fewer tokens than bytes"
+
+
+def test_training_writes_the_files_transformers_reads_with_the_end_of_document_token(demo_run, tmp_path):
+    train_tokenizer(str(demo_run), small(), tmp_path / "tokenizer.json")
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    special = json.loads((tmp_path / "special_tokens_map.json").read_text())
+    eod = tokenizer_info(tmp_path / "tokenizer.json")["eod_id"]
+    assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert config["eos_token"] == special["eos_token"] == EOD
+    assert config["added_tokens_decoder"][str(eod)] == {
+        "content": EOD, "lstrip": False, "normalized": False, "rstrip": False, "single_word": False, "special": True
+    }
+    tokenizer = Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    assert tokenizer.token_to_id(config["eos_token"]) == eod
+    assert tokenizer.decode([eod], skip_special_tokens=True) == "", "a special token, not text"
+
+
+def test_the_shipped_tokenizer_has_its_loader_files(tmp_path):
+    shipped = TokenizerConfig().resolved_path()
+    shutil.copy(shipped, tmp_path / "tokenizer.json")
+    for written in write_loader_files(tmp_path / "tokenizer.json"):
+        assert written.read_bytes() == (shipped.parent / written.name).read_bytes(), written.name
 
 
 def test_sample_follows_the_language_weights(demo_run, tmp_path):
