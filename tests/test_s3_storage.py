@@ -90,9 +90,9 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(s3_bucket, tmp_path):
 
 def test_create_only_write_refuses_an_existing_object(s3_bucket):
     store = open_storage(s3_bucket)
-    store.write_bytes_if_absent("manifest.json", b"run A")
+    store.create_exclusive("manifest.json", b"run A")
     with pytest.raises(ObjectExists):
-        store.write_bytes_if_absent("manifest.json", b"run B")
+        store.create_exclusive("manifest.json", b"run B")
     assert store.read_bytes("manifest.json") == b"run A"
 
 
