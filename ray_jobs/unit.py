@@ -120,9 +120,9 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
     Returns the unit's ledger entry (also written to `_work/units/`).
     """
     cfg = models.cfg
-    key = unit_key(unit, models.settings)  # before reading: the version of the input that is read
     stats = Stats()
     requests_before = meter.snapshot()
+    key = unit_key(unit, models.settings)  # before reading: the version of the input that is read
     samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="corpus-unit-") as tmp:
         staged_local = Path(tmp) / "staged.parquet"

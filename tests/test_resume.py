@@ -21,6 +21,7 @@ import pytest
 
 from corpus.config import load_config
 from corpus.storage import open_storage
+from ray_jobs.finalize import MixedUnits, finalize
 from ray_jobs.pipeline import plan_units, run
 from ray_jobs.unit import UnitModels, process_unit
 from tests.conftest import DEMO_WARC, REPO
@@ -206,3 +207,17 @@ def _wait_for_ledgers(out: Path, proc: subprocess.Popen, timeout: float = 120, c
         if time.monotonic() > deadline:
             raise AssertionError(f"no unit finished within {timeout}s")
         time.sleep(0.02)
+
+
+def test_finalize_refuses_units_staged_with_other_settings(tmp_path, data_dir):
+    """Dedup, shards and manifest never mix parts made under different settings, whoever calls them."""
+    out = tmp_path / "out"
+    inputs = [str(DEMO_WARC), str(data_dir / "warc/resiliparse/warcfile.warc.gz")]
+    base = {"input": inputs, "output": str(out), "ray.progress": False, "quality.enabled": False, "dedup.enabled": False}
+    with_pii, without_pii = load_config(None, base), load_config(None, {**base, "pii.enabled": False})
+    first, second = plan_units(with_pii)
+    process_unit(first, UnitModels(with_pii), open_storage(str(out)))
+    process_unit(second, UnitModels(without_pii), open_storage(str(out)))
+    with pytest.raises(MixedUnits, match=f"1 unit\\(s\\) .* other settings .*{second.unit_id}"):
+        finalize(with_pii, [first, second], open_storage(str(out)))
+    assert not (out / "manifest.json").exists() and not (out / "shards").exists()
