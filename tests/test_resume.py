@@ -141,21 +141,22 @@ def test_a_killed_run_without_pii_resumed_with_pii_publishes_no_raw_pii(korean_p
         proc.send_signal(signal.SIGKILL)  # leaves its claim and two units staged without PII replacement
     finally:
         proc.wait(30)
-    assert not (out / "manifest.json").exists() and (out / "_work/claim.json").exists()
+    assert not (out / "manifest.json").exists()
     staged = pq.read_table(next((out / "_work/staged").glob("a-ko-0*.parquet")))
     assert PII["rrn"] in "".join(staged["text"].to_pylist()), "the killed run staged raw PII"
 
     cfg = load_config(None, {"input": [f"{korean_pii_inputs}/*.warc.gz"], "output": str(out), "ray.progress": False, **settings})
     with caplog.at_level(logging.WARNING):
         run(cfg, executor="serial")
-    assert "because config changed: pii" in caplog.text
     shards = [pq.read_table(p) for p in sorted(out.glob("shards/**/*.parquet"))]
-    korean = [t for t in shards if t["lang"][0].as_py() == "ko"]
-    assert sum(t.num_rows for t in korean) == 4
-    assert all("pii" in t.column_names for t in shards)
     text = "".join("".join(t["text"].to_pylist()) for t in shards)
     assert not [kind for kind, value in PII.items() if value in text]
+    assert all("pii" in t.column_names for t in shards)
+    korean = [t for t in shards if t["lang"][0].as_py() == "ko"]
+    assert sum(t.num_rows for t in korean) == 4
     assert sum(c["rrn"] for t in korean for c in t["pii"].to_pylist()) == 4
+    assert "no longer running" in caplog.text, "the killed run's claim was taken over"
+    assert "because config changed: pii" in caplog.text
 
 
 def test_a_rerun_keeping_only_korean_drops_the_english_an_earlier_run_staged(tmp_path, caplog, data_dir):
@@ -172,10 +173,10 @@ def test_a_rerun_keeping_only_korean_drops_the_english_an_earlier_run_staged(tmp
                                      "langid.languages": ["ko"]})  # fmt: skip
     with caplog.at_level(logging.WARNING):
         result = run(korean_only, executor="serial")
-    assert f"because config changed: langid: {done.unit_id}" in caplog.text
-    assert set(result.manifest["languages"]) == {"ko"}
     langs = {lang for p in out.glob("shards/**/*.parquet") for lang in pq.read_table(p)["lang"].to_pylist()}
     assert langs == {"ko"} and not list(out.glob("shards/lang=en/*"))
+    assert set(result.manifest["languages"]) == {"ko"}
+    assert f"because config changed: langid: {done.unit_id}" in caplog.text
 
 
 def test_a_rerun_with_unchanged_settings_redoes_nothing_but_a_changed_input_is_redone(inputs, full_run, tmp_path, caplog):
