@@ -86,6 +86,7 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run every stage on local Ray (or the cluster in ray.address) and publish the output."""
+    from corpus.publish import PublishRefused
     from ray_jobs.pipeline import RunFailed
     from ray_jobs.pipeline import run as run_pipeline
 
@@ -97,6 +98,8 @@ def run(
     _require_io(cfg)
     try:
         result = run_pipeline(cfg, executor="serial" if serial else "ray")
+    except PublishRefused as exc:  # the output is another run's: choose another (exit 2)
+        _usage(str(exc))
     except RunFailed as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:

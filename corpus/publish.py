@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from corpus.manifest import MANIFEST, manifest_bytes
-from corpus.storage import LocalStorage, Storage
+from corpus.storage import Storage
 
 
 class PublishRefused(RuntimeError):
-    """The output prefix already holds the complete manifest of another run."""
+    """The output belongs to another run (its complete manifest, or its claim while
+    it runs): a usage error, since the fix is another output or removing that run."""
 
 
 def read_manifest(out: Storage) -> dict[str, Any]:
@@ -63,7 +62,7 @@ def publish_manifest(out: Storage, manifest: dict[str, Any]) -> bool:
     if missing:
         raise FileNotFoundError(f"not publishing {out.uri}: listed files are missing: {', '.join(missing[:5])}")
     try:
-        _create_exclusive(out, MANIFEST, manifest_bytes(manifest))
+        out.create_exclusive(MANIFEST, manifest_bytes(manifest))
         return True
     except FileExistsError:
         published_run(out, manifest["run_id"])
@@ -81,36 +80,6 @@ def file_sha256(path: str | Path) -> str:
 
 def _listed(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return list(manifest.get("shards", [])) + list(manifest.get("tokenized", []))
-
-
-def _create_exclusive(out: Storage, rel: str, data: bytes) -> None:
-    """Create `rel` whole, or raise FileExistsError if something is already there."""
-    if isinstance(out, LocalStorage):
-        _create_exclusive_local(out.path(rel), data)
-        return
-    from corpus.s3 import ObjectExists, S3Storage
-
-    if not isinstance(out, S3Storage):
-        raise TypeError(f"no create-only write for {type(out).__name__}")
-    try:
-        out.write_bytes_if_absent(rel, data)
-    except ObjectExists as exc:
-        raise FileExistsError(str(exc)) from None
-
-
-def _create_exclusive_local(target: Path, data: bytes) -> None:
-    """Write a temp file, then hard-link it to `target`: link() fails if `target` exists,
-    so readers see no manifest or a whole one, and never a replaced one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _refusal(out: Storage, existing: dict[str, Any], run_id: str) -> str:

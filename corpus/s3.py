@@ -15,7 +15,6 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from corpus import meter
+from corpus.storage import open_temp_beside
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
@@ -33,7 +33,7 @@ RETRIES = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeo
 GLOB_CHARS = "*?["
 
 
-class ObjectExists(Exception):
+class ObjectExists(FileExistsError):
     """A create-only write found the object already there (HTTP 412)."""
 
 
@@ -78,8 +78,9 @@ class S3Storage:
     def write_bytes(self, rel: str, data: bytes) -> None:
         self._put(rel, data)
 
-    def write_bytes_if_absent(self, rel: str, data: bytes) -> None:
-        """Create `rel` only if no object is there (`If-None-Match: *`); else raise ObjectExists."""
+    def create_exclusive(self, rel: str, data: bytes) -> None:
+        """Create `rel` only if no object is there (`If-None-Match: *`); else raise
+        ObjectExists, a FileExistsError as for local storage."""
         try:
             self._put(rel, data, IfNoneMatch="*")
         except ClientError as exc:
@@ -103,7 +104,7 @@ class S3Storage:
         """Streams to a temp file beside `local_path`, renamed into place when whole."""
         target = Path(local_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        fd, tmp = open_temp_beside(target, ".part")
         n = 0
         try:
             body = self._get(self.key(rel))["Body"]
@@ -113,7 +114,7 @@ class S3Storage:
                     n += len(chunk)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         finally:
             meter.count_request("GET", n)

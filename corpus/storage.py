@@ -2,14 +2,17 @@
 
 Every write is atomic from a reader's point of view (temp file then rename
 locally; a single PUT or completed multipart upload on S3), which is what lets
-the resume ledger trust that a file that exists is whole.
+the resume ledger trust that a file that exists is whole. `create_exclusive`
+adds create-only writes (the output's claim, the manifest). Local files get
+the mode the umask gives (0644 under 022), so teammates on a shared
+filesystem can read a run.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator, Protocol
 
@@ -20,6 +23,7 @@ class Storage(Protocol):
     uri: str
 
     def write_bytes(self, rel: str, data: bytes) -> None: ...
+    def create_exclusive(self, rel: str, data: bytes) -> None: ...
     def upload_file(self, rel: str, local_path: str | Path) -> None: ...
     def read_bytes(self, rel: str) -> bytes: ...
     def download_file(self, rel: str, local_path: str | Path) -> None: ...
@@ -52,27 +56,46 @@ class LocalStorage:
     def write_bytes(self, rel: str, data: bytes) -> None:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = open_temp_beside(target)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
+
+    def create_exclusive(self, rel: str, data: bytes) -> None:
+        """Create `rel` whole, or raise FileExistsError if something is already there.
+
+        The bytes go to a temp file that is then hard-linked to `rel`: link(),
+        like O_EXCL, fails when the name exists, and unlike O_EXCL no reader
+        ever sees the file half-written.
+        """
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = open_temp_beside(target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def upload_file(self, rel: str, local_path: str | Path) -> None:
         target = self.path(rel)
         if Path(local_path).resolve() == target:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = open_temp_beside(target)
         os.close(fd)
         try:
-            shutil.copyfile(local_path, tmp)
+            shutil.copyfile(local_path, tmp)  # keeps the temp file's mode
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def read_bytes(self, rel: str) -> bytes:
@@ -102,6 +125,37 @@ class LocalStorage:
 
     def walk(self) -> Iterator[Path]:
         yield from self.root.rglob("*")
+
+
+def open_temp_beside(target: Path, suffix: str = ".tmp") -> tuple[int, Path]:
+    """A new, hidden file beside `target` for writing, then renaming into place.
+
+    Created like any new file (mode 0666 less the umask), not with mkstemp's
+    0600, so what is renamed into place can be read as the user's umask says.
+    """
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def input_identity(uri: str) -> dict[str, object]:
+    """What tells one version of an input file from another: size, and the
+    modification time (local) or ETag (S3); `size` None when it does not exist."""
+    if uri.startswith("s3://"):
+        from corpus.s3 import head_object, parse_s3_uri
+
+        head = head_object(*parse_s3_uri(uri))
+        if head is None:
+            return {"size": None}
+        return {"size": int(head["ContentLength"]), "etag": head.get("ETag")}
+    try:
+        stat = os.stat(uri)
+    except OSError:
+        return {"size": None}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def open_input(uri: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,13 @@ from corpus.storage import Storage
 from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
 from ray_jobs.dedup import deduplicate
 from ray_jobs.cc_select import SELECTION_LEDGER
-from ray_jobs.unit import WORK, WorkUnit
+from ray_jobs.unit import WORK, WorkUnit, unit_settings
 
 SAMPLES_PER_LANG = 20
+
+
+class MixedUnits(RuntimeError):
+    """Staged units were made with other settings than this run's; they are not mixed into one output."""
 
 
 @dataclass
@@ -48,9 +53,10 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     run_id = run_id_for(cfg, units)
     published = published_run(out, run_id)
     if published is not None:
-        return _already_published(out, published)
+        return already_published(out, published)
     requests_before = meter.snapshot()
     entries = [json.loads(out.read_bytes(u.ledger_path)) for u in sorted(units, key=lambda u: u.unit_id)]
+    _refuse_mixed(cfg, entries, out)
     stats = Stats()
     for entry in entries:
         stats.merge_dict(entry["stats"])
@@ -88,7 +94,18 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     return RunResult(run_id, out.uri, manifest, stats, shards)
 
 
-def _already_published(out: Storage, manifest: dict[str, Any]) -> RunResult:
+def _refuse_mixed(cfg: RunConfig, entries: list[dict[str, Any]], out: Storage) -> None:
+    """Dedup, shards and the manifest see only units staged with this run's settings."""
+    settings = unit_settings(cfg, os.environ)
+    mixed = [e["unit"] for e in entries if (e.get("key") or {}).get("settings") != settings]
+    if mixed:
+        raise MixedUnits(
+            f"{len(mixed)} unit(s) at {out.uri} were staged with other settings than this run's "
+            f"({', '.join(mixed[:5])}); rerun with `corpus run` to redo them"
+        )
+
+
+def already_published(out: Storage, manifest: dict[str, Any]) -> RunResult:
     """This run is complete at `out` already: report it, write nothing."""
     stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
     shards = [ShardEntry(**s) for s in manifest["shards"]]

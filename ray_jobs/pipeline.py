@@ -4,6 +4,11 @@ Ray appears here and nowhere in the stage logic: each unit runs through
 `process_unit` inside a Ray Data actor (`UnitProcessor`) that loads the models
 once. With `executor="serial"` the same units run in this process, which is
 what tests compare against.
+
+A run claims its output before it writes anything (corpus/claim.py), so two
+runs with different settings never mix their files; a finished unit is reused
+only when its ledger key matches this run (ray_jobs/unit.py), and redone,
+with the reason logged, when it does not.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import logging
 import os
 from typing import Any, Literal
 
+from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
-from corpus.publish import PublishRefused, published_run
-from corpus.storage import expand_inputs, open_storage
+from corpus.publish import published_run
+from corpus.storage import Storage, expand_inputs, open_storage
 from corpus.stats import Stats
 from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
-from ray_jobs.finalize import RunResult, finalize, run_id_for
-from ray_jobs.unit import UnitModels, WorkUnit, process_unit
+from ray_jobs.finalize import MixedUnits, RunResult, already_published, finalize, run_id_for
+from ray_jobs.unit import UnitModels, WorkUnit, forget_unit, ledger_mismatch, process_unit, unit_settings
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +45,61 @@ def plan_units(cfg: RunConfig, stats: Stats | None = None) -> list[WorkUnit]:
 
 
 def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult:
-    """Process every pending unit, then build shards, stats and manifest."""
+    """Process every pending unit, then build shards, stats and manifest.
+
+    Raises PublishRefused (OutputClaimed included) before writing anything
+    when the output belongs to another run, RunFailed when the run fails.
+    """
     if not cfg.output:
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
     out = open_storage(cfg.output)
     plan_stats = Stats()
     units = plan_units(cfg, plan_stats)
-    try:  # refuse before writing anything: a published run's shards stay untouched
-        published_run(out, run_id_for(cfg, units))
-    except PublishRefused as exc:
-        raise RunFailed(str(exc)) from None
-    if cfg.select.index:  # what reading the index cost; finalize adds it to the run's stats
-        out.write_bytes(SELECTION_LEDGER, json.dumps({"stats": plan_stats.to_dict()}).encode())
-    pending = [u for u in units if not out.exists(u.ledger_path)]
-    log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
-    if pending:
-        failures = _run_serial(pending, cfg, out) if executor == "serial" else _run_on_ray(pending, cfg, out)
-        if failures:
-            lines = "\n".join(f"  {f['uri']}: {f['error']}" for f in failures)
-            raise RunFailed(f"{len(failures)} work unit(s) failed; rerun to retry them:\n{lines}")
-    unread = _nothing_read(units, out)
-    if unread is not None:  # refuse before publishing: an empty manifest would look complete
-        raise RunFailed(f"no input could be read: {_error_summary(unread)}")
-    return finalize(cfg, units, out)
+    run_id = run_id_for(cfg, units)
+    published = published_run(out, run_id)  # a complete run of another config is refused here
+    if published is not None:
+        return already_published(out, published)
+    settings = unit_settings(cfg, os.environ)
+    with claimed(out, run_id, cfg.sha256()):
+        published_run(out, run_id)  # another run may have published while this one claimed
+        if cfg.select.index:  # what reading the index cost; finalize adds it to the run's stats
+            out.write_bytes(SELECTION_LEDGER, json.dumps({"stats": plan_stats.to_dict()}).encode())
+        pending = _pending_units(units, out, settings)
+        log.info("%d input files, %d already done, %d to process", len(units), len(units) - len(pending), len(pending))
+        if pending:
+            failures = _run_serial(pending, cfg, out) if executor == "serial" else _run_on_ray(pending, cfg, out)
+            if failures:
+                lines = "\n".join(f"  {f['uri']}: {f['error']}" for f in failures)
+                raise RunFailed(f"{len(failures)} work unit(s) failed; rerun to retry them:\n{lines}")
+        unread = _nothing_read(units, out)
+        if unread is not None:  # refuse before publishing: an empty manifest would look complete
+            raise RunFailed(f"no input could be read: {_error_summary(unread)}")
+        try:
+            return finalize(cfg, units, out)
+        except MixedUnits as exc:
+            raise RunFailed(str(exc)) from None
+
+
+def _pending_units(units: list[WorkUnit], out: Storage, settings: dict[str, str]) -> list[WorkUnit]:
+    """Units without a ledger entry, plus finished ones whose entry was made from
+    other inputs, settings or code: those are forgotten and redone, and the run says why."""
+    pending: list[WorkUnit] = []
+    redone: dict[str, list[WorkUnit]] = {}
+    for unit in units:
+        try:
+            entry = json.loads(out.read_bytes(unit.ledger_path))
+        except FileNotFoundError:
+            pending.append(unit)
+            continue
+        why = ledger_mismatch(entry, unit, settings)
+        if why is not None:
+            forget_unit(unit, out)
+            redone.setdefault(why, []).append(unit)
+            pending.append(unit)
+    for why, group in redone.items():
+        names = ", ".join(u.unit_id for u in group[:5]) + (f" and {len(group) - 5} more" if len(group) > 5 else "")
+        log.warning("redoing %d finished unit(s) of %s because %s: %s", len(group), out.uri, why, names)
+    return pending
 
 
 def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:

@@ -2,13 +2,17 @@
 
 `process_unit` is what a Ray actor calls and what tests call directly, so the
 Ray path and the plain path cannot drift apart. A unit's outputs are named
-after it and its ledger entry is written last: a unit whose entry exists is
-complete, and a rerun skips it.
+after it and its ledger entry is written last. The entry carries the unit's
+key: the input's identity (URI, byte ranges, size and modification time or
+ETag), a digest of each config section that shapes a unit's output, and the
+unit format. A rerun skips a unit only when its entry exists and its key
+matches this run (`ledger_mismatch`); otherwise the unit is redone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -16,30 +20,35 @@ import tempfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import corpus
 from corpus import meter
 from corpus.config import RunConfig
+from corpus.publish import file_sha256
 from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
-from corpus.storage import Storage, open_input
+from corpus.storage import Storage, input_identity, open_input
 from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
 from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
-from filters.langid import LanguageIdentifier
+from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
-from ray_jobs.dedup import SignatureStage
+from ray_jobs.dedup import SignatureStage, index_settings
 
 WORK = "_work"
 SAMPLES_PER_REASON = 3
+# Bump when the same input and settings would stage different parts (a stage's
+# logic or the staged columns changed); every finished unit is then redone.
+UNIT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class UnitModels:
 
     def __init__(self, cfg: RunConfig) -> None:
         self.cfg = cfg
+        self.settings = unit_settings(cfg, os.environ)
         self.extractor = make_extractor(cfg.extract)
         self.langid = LanguageIdentifier(cfg.langid)
         # Optional cheap language screen before extraction; reuses the LID model.
@@ -112,6 +122,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
     cfg = models.cfg
     stats = Stats()
     requests_before = meter.snapshot()
+    key = unit_key(unit, models.settings)  # before reading: the version of the input that is read
     samples: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="corpus-unit-") as tmp:
         staged_local = Path(tmp) / "staged.parquet"
@@ -139,6 +150,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
         entry = {
             "unit": unit.unit_id,
             "uri": unit.uri,
+            "key": key,
             "staged": unit.staged_path if staged.rows else None,
             "docs": staged.rows,
             "dropped": dropped.rows,
@@ -152,6 +164,89 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
             out.upload_file(unit.dropped_path, dropped_local)
     out.write_bytes(unit.ledger_path, json.dumps(entry, ensure_ascii=False).encode())
     return entry
+
+
+def unit_settings(cfg: RunConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """A digest per config section that shapes what a unit stages, models' bytes included.
+
+    Left out: what only moves work around or is read after the units (ray,
+    output, shards, cost, dedup's corpus-wide settings, tokenizer export) and
+    pure batching knobs. A disabled stage's digest is only "off", so retuning
+    a stage that is off redoes nothing.
+    """
+    sections: dict[str, Any] = {
+        "format": {"unit": UNIT_FORMAT, "code": corpus.__version__},
+        "read": cfg.read.model_dump(mode="json", exclude={"records_per_batch"}),
+        "screen": cfg.screen.model_dump(mode="json") if cfg.screen.enabled else "off",
+        "extract": cfg.extract.model_dump(mode="json"),
+        "langid": {**cfg.langid.model_dump(mode="json"), "model_sha256": file_sha256(resolve_model_path(cfg.langid))},
+        "quality": _quality_settings(cfg) if cfg.quality.enabled else "off",
+        "pii": _pii_settings(cfg, environ) if cfg.pii.enabled else "off",
+        "dedup": _dedup_settings(cfg) if cfg.dedup.enabled else "off",
+        "tokenizer": _tokenizer_settings(cfg) if cfg.tokenizer.count else "off",
+    }
+    return {name: _digest(value) for name, value in sections.items()}
+
+
+def forget_unit(unit: WorkUnit, out: Storage) -> None:
+    """Remove a finished unit's ledger entry, then its parts, so it is redone from scratch.
+
+    The entry goes first: a crash in between leaves a pending unit, never an
+    entry vouching for parts that are gone.
+    """
+    for rel in (unit.ledger_path, unit.staged_path, unit.dropped_path):
+        out.delete(rel)
+
+
+def unit_key(unit: WorkUnit, settings: dict[str, str]) -> dict[str, Any]:
+    """What a unit's staged output was made from; stored in its ledger entry."""
+    return {"input": {"uri": unit.uri, "ranges": [list(r) for r in unit.ranges], **input_identity(unit.uri)},
+            "settings": settings}  # fmt: skip
+
+
+def ledger_mismatch(entry: dict[str, Any], unit: WorkUnit, settings: dict[str, str]) -> str | None:
+    """Why a finished unit's entry does not fit this run (None: it fits and the unit is skipped)."""
+    key = entry.get("key")
+    if not isinstance(key, dict):
+        return "its ledger entry was written by an older version"
+    changed = sorted(name for name in settings.keys() | key["settings"].keys()
+                     if settings.get(name) != key["settings"].get(name))  # fmt: skip
+    if "format" in changed:
+        return "its ledger entry was written by another version of the code"
+    if changed:
+        return "config changed: " + ", ".join(changed)
+    now = unit_key(unit, settings)["input"]
+    if now != key["input"]:
+        fields = sorted(f for f in now.keys() | key["input"].keys() if now.get(f) != key["input"].get(f))
+        return "input changed: " + ", ".join(fields)
+    return None
+
+
+def _quality_settings(cfg: RunConfig) -> dict[str, Any]:
+    settings = cfg.quality.model_dump(mode="json")
+    if "quality_classifier" in cfg.quality.rules:
+        settings["classifier_sha256"] = file_sha256(cfg.quality.classifier_path())
+    return settings
+
+
+def _pii_settings(cfg: RunConfig, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The pseudonym key enters only as an HMAC check value, never as itself."""
+    secret = (cfg.pii.key or environ.get(cfg.pii.key_env)) if cfg.pii.mode == "pseudonym" else None
+    check = hmac.new(secret.encode(), b"corpus-builder unit ledger", "sha256").hexdigest()[:16] if secret else None
+    return {**cfg.pii.model_dump(mode="json", exclude={"key", "key_env"}), "key_check": check}
+
+
+def _dedup_settings(cfg: RunConfig) -> dict[str, Any]:
+    return {**index_settings(cfg.dedup), "exact": cfg.dedup.exact, "near": cfg.dedup.near, "verify": cfg.dedup.verify}
+
+
+def _tokenizer_settings(cfg: RunConfig) -> dict[str, Any]:
+    path = cfg.tokenizer.resolved_path()
+    return {"path": cfg.tokenizer.path, "sha256": file_sha256(path)}
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> tuple[pa.Table, list[pa.Table]]:

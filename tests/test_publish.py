@@ -1,6 +1,8 @@
 """Atomic publish: manifest last and create-only, on S3 and on local disk."""
 
 import json
+import os
+import stat
 import time
 
 import pytest
@@ -11,7 +13,7 @@ from corpus.publish import PublishRefused, publish_manifest, read_manifest
 from corpus.s3 import S3Storage, parse_s3_uri, s3_client
 from corpus.storage import open_storage
 from ray_jobs.finalize import finalize
-from ray_jobs.pipeline import RunFailed, plan_units
+from ray_jobs.pipeline import plan_units
 from ray_jobs.unit import UnitModels, process_unit
 from tests.conftest import DEMO_WARC
 from tests.runs import FILTERS_OFF, run_serial
@@ -75,7 +77,7 @@ def test_rerunning_a_complete_run_changes_nothing(output):
 def test_a_different_run_is_refused_and_the_published_run_stays(output):
     run_serial(output)
     before = objects(output)
-    with pytest.raises(RunFailed, match="already holds the complete run"):
+    with pytest.raises(PublishRefused, match="already holds the complete run"):
         run_serial(output, **{"shards.row_group_rows": 100})
     assert objects(output) == before
 
@@ -109,3 +111,31 @@ def test_manifest_names_the_tokenizer_and_token_totals(s3_bucket):
     assert manifest["tokenizer"]["name"] == "models/tokenizer.json" and len(manifest["tokenizer"]["sha256"]) == 64
     for lang, totals in manifest["languages"].items():
         assert totals["tokens"] == sum(s["tokens"] for s in manifest["shards"] if s["lang"] == lang) > 0
+
+
+def test_every_file_a_local_run_writes_is_readable_as_the_umask_says(tmp_path):
+    """Shards, manifest, report and work files: 0644 under umask 022, not mkstemp's 0600."""
+    old = os.umask(0o022)
+    try:
+        run_serial(str(tmp_path / "out"))
+    finally:
+        os.umask(old)
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert {"manifest.json", "report.html", "stats.json", "part-00000.parquet"} <= {p.name for p in files}
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_local_writes_take_their_mode_from_the_umask(tmp_path):
+    store = open_storage(str(tmp_path / "out"))
+    source = tmp_path / "part.bin"
+    source.write_bytes(b"x")
+    old = os.umask(0o027)
+    try:
+        store.write_bytes("a/written.json", b"{}")
+        store.upload_file("a/uploaded.bin", source)
+        store.create_exclusive("a/created.json", b"{}")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out" / "a").iterdir()}
+    assert modes == {"written.json": 0o640, "uploaded.bin": 0o640, "created.json": 0o640}

@@ -4,6 +4,8 @@ import base64
 import hashlib
 import http.client
 import http.server
+import os
+import stat
 import threading
 
 import boto3
@@ -90,9 +92,9 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(s3_bucket, tmp_path):
 
 def test_create_only_write_refuses_an_existing_object(s3_bucket):
     store = open_storage(s3_bucket)
-    store.write_bytes_if_absent("manifest.json", b"run A")
+    store.create_exclusive("manifest.json", b"run A")
     with pytest.raises(ObjectExists):
-        store.write_bytes_if_absent("manifest.json", b"run B")
+        store.create_exclusive("manifest.json", b"run B")
     assert store.read_bytes("manifest.json") == b"run A"
 
 
@@ -205,3 +207,15 @@ def test_throttled_requests_are_retried_until_they_succeed(s3_bucket, s3_endpoin
         assert store.read_bytes("stats.json") == b'{"ok": true}'
     finally:
         proxy.shutdown()
+
+
+def test_downloaded_files_take_their_mode_from_the_umask(s3_bucket, tmp_path):
+    """What `corpus pull` writes is readable by the group under umask 022, not mkstemp's 0600."""
+    store = open_storage(s3_bucket)
+    store.write_bytes("shards/part.parquet", b"bytes")
+    old = os.umask(0o022)
+    try:
+        store.download_file("shards/part.parquet", tmp_path / "part.parquet")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "part.parquet").stat().st_mode) == 0o644
