@@ -57,7 +57,7 @@ _CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7
 NOT_A_PERSON_BEFORE = re.compile(
     r"(?:법인\s*(?:등록)?\s*번호|바코드|barcode|EAN(?:-13)?)\s*[:#]?\s*$", re.IGNORECASE
 )
-CARD = re.compile(r"\d(?<![\d.-]\d)(?:[ -]?\d){12,18}(?![\d.])")
+CARD = re.compile(r"\d(?<![\d.-]\d)(?:[ -]?\d){12,18}(?!\d|\.\d)")  # a full stop may end the sentence
 IPV4 = re.compile(r"\d(?<![0-9A-Za-z_.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9A-Za-z_.]*\d)")
 IPV6 = re.compile(r"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z_:])")
 IPV6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")  # every IPv6 match has two colons with only hex between

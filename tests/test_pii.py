@@ -61,6 +61,15 @@ def test_dates_prices_versions_and_numbers_are_left_alone(redactor, text):
     assert redactor.redact(text) == (text, {kind: 0 for kind in KINDS})
 
 
+@pytest.mark.parametrize(
+    "value, sentence",
+    [("4111 1111 1111 1111", "Pay with {}."), ("4111-1111-1111-1111", "카드 {}. 감사합니다"), ("010-1234-5678", "번호는 {}.")],
+)
+def test_a_value_that_ends_a_sentence_is_replaced(redactor, value, sentence):
+    text, counts = redactor.redact(sentence.format(value))
+    assert sum(counts.values()) == 1 and value not in text and text.endswith((".", "감사합니다"))
+
+
 def test_real_korean_prose_is_untouched(redactor, data_dir):
     paragraphs = reference_text.korquad_paragraphs(data_dir)[:200]
     changed = [p for p in paragraphs if redactor.redact(p)[0] != p]
