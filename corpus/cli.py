@@ -95,6 +95,7 @@ def run(
     if workers:
         cfg.ray.workers = workers
     _require_io(cfg)
+    _check_benchmarks(cfg)
     try:
         result = run_pipeline(cfg, executor="serial" if serial else "ray")
     except RunFailed as exc:
@@ -109,6 +110,16 @@ def _require_io(cfg: RunConfig) -> None:
         _usage("no input: pass --input GLOB or set `input:` (or `select.index:`) in the config")
     if not cfg.output:
         _usage("no output: pass --output DIR or set `output:` in the config")
+
+
+def _check_benchmarks(cfg: RunConfig) -> None:
+    """A decontamination benchmark that cannot be read is a config error: refuse before any work."""
+    from filters.decontam import BenchmarkError, check_benchmarks
+
+    try:
+        check_benchmarks(cfg.decontam)
+    except BenchmarkError as exc:
+        _usage(str(exc))
 
 
 def print_summary(result) -> None:

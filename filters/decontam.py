@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
+from botocore.exceptions import BotoCoreError, ClientError
 
 from corpus.config import BenchmarkConfig, DecontamConfig, NgramConfig
 from corpus.stats import Stats
@@ -126,6 +127,17 @@ class NgramIndex:
         return sorted(set(self.benchmark_of[present].tolist()))
 
 
+def check_benchmarks(cfg: DecontamConfig) -> dict[str, int]:
+    """Read every benchmark once before a run starts, so a bad file stops it before any
+    work (BenchmarkError names the file); returns the distinct texts per benchmark."""
+    counts = {}
+    for bench in cfg.benchmarks:
+        counts[bench.name] = sum(1 for _ in read_benchmark(bench))
+        if not counts[bench.name]:
+            raise BenchmarkError(f"benchmark {bench.name!r}: {', '.join(bench.files)} hold no text to match")
+    return counts
+
+
 def ngram_hashes(text: str | None, spec: NgramConfig) -> np.ndarray:
     """64-bit hash of every n-gram of `text` (with repeats), in order.
 
@@ -150,12 +162,11 @@ def ngram_hashes(text: str | None, spec: NgramConfig) -> np.ndarray:
 
 def read_benchmark(bench: BenchmarkConfig) -> Iterator[str]:
     """Every text of a benchmark's files: the chosen fields (default: every string) of each record."""
-    files = expand_inputs(bench.files)
-    for uri in files:
+    for uri in expand_inputs(bench.files):
         try:
             with open_input(uri) as stream:
                 raw = stream.read()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, BotoCoreError, ClientError) as exc:
             raise BenchmarkError(f"benchmark {bench.name!r}: cannot read {uri}: {exc}") from None
         if uri.endswith(".gz"):
             raw = gzip.decompress(raw)

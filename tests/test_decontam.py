@@ -6,6 +6,8 @@ import gzip
 import json
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from corpus.s3 import s3_client
 from corpus.stats import Stats
 from filters import reference_text as rt
 from filters.decontam import BenchmarkError, Decontaminator, ngram_hashes
+from tests.conftest import DEMO_WARC
 from tests.runs import run_serial
 from tests.warc_factory import article, write_warc
 
@@ -149,6 +152,16 @@ def test_unreadable_benchmarks_are_refused_naming_the_file(tmp_path):
     with pytest.raises(ConfigError, match="repeated: x"):
         load_config(None, {"decontam.benchmarks": [{"name": "x", "files": "a.txt"}, {"name": "x", "files": "b.txt"}]})
     assert not load_config(None, {}).decontam.enabled
+
+
+def test_a_run_with_an_unreadable_benchmark_is_refused_before_any_work(tmp_path):
+    (tmp_path / "run.yaml").write_text(
+        f"decontam:\n  benchmarks:\n    - name: kmmlu\n      files: [{tmp_path}/missing.parquet]\n", encoding="utf-8"
+    )
+    cmd = [sys.executable, "-m", "corpus.cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
+    done = subprocess.run(cmd + ["--input", str(DEMO_WARC), "--output", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 2 and "missing.parquet" in done.stderr and "kmmlu" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 # --- helpers ---------------------------------------------------------------------------
