@@ -47,7 +47,7 @@ def main() -> None:
         cpu0, rss0 = time.process_time(), _rss_mib()
         stage = Decontaminator(load_config(None, config).decontam)
         build_cpu, rss = time.process_time() - cpu0, _rss_mib() - rss0
-    for (kind, size), index in stage.indexes.items():
+    for (kind, size, _), index in stage.indexes.items():
         print(f"index {kind} {size}-grams: {index.items:,} items judged, {index.skipped:,} too short, {len(index.keys):,} n-grams")
     print(f"build: {build_cpu:.1f} CPU s for {len(items):,} distinct texts; RSS +{rss:.0f} MiB")
     texts, langs, planted = _documents(args.data, items, args.docs)

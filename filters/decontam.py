@@ -58,10 +58,10 @@ class Decontaminator:
         self.cfg = cfg
         self.names = [b.name for b in cfg.benchmarks]
         items = [(i, text) for i, bench in enumerate(cfg.benchmarks) for text in read_benchmark(bench)]
-        self.indexes = {
-            _spec_key(spec): NgramIndex(spec, items, cfg.max_items_per_ngram)
-            for spec in [*cfg.ngrams.values(), cfg.default_ngrams]
-        }
+        self.indexes: dict[tuple[str, int, int], NgramIndex] = {}
+        for spec in [*cfg.ngrams.values(), cfg.default_ngrams]:
+            if _spec_key(spec) not in self.indexes:
+                self.indexes[_spec_key(spec)] = NgramIndex(spec, items, cfg.max_items_per_ngram)
 
     def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array | None]:
         matches = self.matches(table["text"].to_pylist(), _langs(table))
@@ -77,13 +77,19 @@ class Decontaminator:
         """Names of the benchmarks each document contains an item of, in config order."""
         out = []
         for text, lang in zip(texts, langs):
-            index = self.indexes[_spec_key(self.cfg.ngram_spec(lang))]
-            out.append([self.names[b] for b in index.benchmarks_in(text, self.cfg.min_overlap)])
+            found = self.index_for(lang).benchmarks_in(text, self.cfg.min_overlap)
+            out.append([self.names[b] for b in found])
         return out
+
+    def index_for(self, lang: str | None) -> "NgramIndex":
+        return self.indexes[_spec_key(self.cfg.ngram_spec(lang))]
 
 
 class NgramIndex:
-    """Distinct n-gram hashes of every item, with the items that hold each (CSR arrays)."""
+    """Distinct n-gram hashes of every item, with the items that hold each (CSR arrays).
+
+    An item is judged when it keeps `min_ngrams` n-grams once templates are left out.
+    """
 
     def __init__(self, spec: NgramConfig, items: list[tuple[int, str]], max_items: int) -> None:
         self.spec = spec
@@ -99,16 +105,17 @@ class NgramIndex:
         owners = np.concatenate(pairs_item) if pairs_item else np.zeros(0, np.int64)
         order = np.argsort(hashes, kind="stable")
         hashes, owners = hashes[order], owners[order]
-        keys, starts, counts = np.unique(hashes, return_index=True, return_counts=True)
+        keys, counts = np.unique(hashes, return_counts=True)
         evidence = counts <= max_items
         kept_rows = np.repeat(evidence, counts)
         self.keys = keys[evidence]
         self.offsets = np.r_[0, np.cumsum(counts[evidence])].astype(np.int64)
         self.owners = owners[kept_rows]
         self.item_ngrams = np.bincount(self.owners, minlength=len(benchmark_of))
+        self.judged = self.item_ngrams >= spec.min_ngrams
         self.benchmark_of = np.asarray(benchmark_of, np.int64)
-        self.items = int(np.count_nonzero(self.item_ngrams))
-        self.skipped = len(items) - len(benchmark_of)
+        self.items = int(np.count_nonzero(self.judged))
+        self.skipped = len(items) - self.items
 
     def benchmarks_in(self, text: str | None, min_overlap: float) -> list[int]:
         """Benchmarks (sorted numbers) with an item whose n-gram share in `text` reaches `min_overlap`."""
@@ -123,7 +130,7 @@ class NgramIndex:
         lengths = self.offsets[hit + 1] - self.offsets[hit]
         rows = np.repeat(self.offsets[hit] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
         items, found = np.unique(self.owners[rows], return_counts=True)
-        present = items[found >= min_overlap * self.item_ngrams[items]]
+        present = items[(found >= min_overlap * self.item_ngrams[items]) & self.judged[items]]
         return sorted(set(self.benchmark_of[present].tolist()))
 
 
@@ -251,8 +258,8 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def _spec_key(spec: NgramConfig) -> tuple[str, int]:
-    return spec.kind, spec.size
+def _spec_key(spec: NgramConfig) -> tuple[str, int, int]:
+    return spec.kind, spec.size, spec.min_ngrams
 
 
 def _langs(table: pa.Table) -> list[str | None]:

@@ -114,7 +114,17 @@ def test_items_too_short_to_judge_are_not_indexed(suite):
     spec = stage.cfg.ngram_spec("ko")
     short = next(t for t in items["korquad"] if 0 < len(np.unique(ngram_hashes(t, spec))) < spec.min_ngrams)
     assert stage.matches([_plant(short, hosts, random.Random(2))], ["ko"]) == [[]]
-    assert stage.indexes[("char", 6)].skipped > 0
+    assert stage.index_for("ko").skipped > 0
+
+
+def test_ngrams_of_a_template_are_not_evidence(tmp_path):
+    stem = "Which of the following statements best describes the main role played by the {} in the account given above"
+    (tmp_path / "mmlu.txt").write_text("\n".join(stem.format(f"topic{i}") for i in range(60)), encoding="utf-8")
+    bench = {"decontam.benchmarks": [{"name": "mmlu", "files": str(tmp_path / "mmlu.txt")}]}
+    page = "A quiz page. " + stem.format("river") + "? Answers below."
+    assert Decontaminator(load_config(None, bench).decontam).matches([page], ["en"]) == [[]]
+    loose = load_config(None, {**bench, "decontam.max_items_per_ngram": 100}).decontam
+    assert Decontaminator(loose).matches([page], ["en"]) == [["mmlu"]]
 
 
 def test_benchmark_files_are_read_from_s3(suite, s3_bucket):
