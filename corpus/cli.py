@@ -151,6 +151,9 @@ def print_summary(result) -> None:
     if stats.errors:
         errors = ", ".join(f"{k} x{v['count']}" for k, v in stats.errors.items())
         out.print(f"input problems (counted in stats.json): {errors}")
+    matched = {k.removeprefix("decontam:"): n for k, n in stats.counters.items() if k.startswith("decontam:")}
+    if matched:
+        out.print("benchmark items found in: " + ", ".join(f"{name} {n:,} documents" for name, n in sorted(matched.items())))
     out.print(f"output: {result.output}")
 
 
