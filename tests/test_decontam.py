@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from corpus.config import ConfigError, load_config
 from corpus.s3 import s3_client
@@ -21,7 +22,7 @@ from corpus.stats import Stats
 from filters import reference_text as rt
 from filters.decontam import BenchmarkError, Decontaminator, ngram_hashes
 from tests.conftest import DEMO_WARC
-from tests.runs import run_serial
+from tests.runs import FILTERS_OFF
 from tests.warc_factory import article, write_warc
 
 REPLACEMENTS = ["그리고", "정말", "바로", "또한"]
@@ -142,11 +143,19 @@ def test_a_run_drops_contaminated_pages_and_counts_them_by_benchmark(suite, tmp_
     pages = [(f"http://copy{i}.test/", article(t), "text/html") for i, t in enumerate(contexts)]
     pages += [(f"http://clean{i}.test/", article(t), "text/html") for i, t in enumerate(clean_ko[:5])]
     write_warc(tmp_path / "in.warc.gz", pages)
-    result = run_serial(str(tmp_path / "out"), [str(tmp_path / "in.warc.gz")], **config)
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump({"decontam": {"benchmarks": config["decontam.benchmarks"]}}))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "corpus.cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
+    cmd += ["--input", str(tmp_path / "in.warc.gz"), "--output", str(out)]
+    cmd += [f"--set={key}={value}" for key, value in FILTERS_OFF.items()]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "benchmark items found in: korquad 3 documents" in " ".join(done.stdout.split())
+    stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"]["decontam"]["ko"]["dropped"]["decontam:korquad"]["docs"] == 3
     assert stats["counters"]["decontam:korquad"] == 3
-    kept = [r["url"] for s in result.manifest["shards"] for r in pq.read_table(tmp_path / "out" / s["path"]).to_pylist()]
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept = [r["url"] for s in manifest["shards"] for r in pq.read_table(out / s["path"]).to_pylist()]
     assert sorted(kept) == [f"http://clean{i}.test/" for i in range(5)]
 
 
