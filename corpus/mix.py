@@ -76,6 +76,8 @@ class Dataset:
 
 @dataclass
 class Mixture:
+    """The plan: what was asked (tokens, shares, cap, seed, rehydration) and every dataset's part."""
+
     tokens: float
     shares: dict[str, float]
     max_epochs: float
@@ -310,6 +312,8 @@ def _datasets(uri: str, manifest: dict[str, Any], tokenizer: dict[str, Any], reh
     out = []
     for entry in exported:
         rel = entry["path"].removesuffix(".bin")
+        if any(ch.isspace() for ch in storage.url(rel)):
+            raise MixError(f"{storage.url(rel)}: a --data-path prefix cannot hold spaces; move or pull the run elsewhere")
         tokens = entry["bytes"] // itemsize
         mass = float(tokens)
         if rehydration:
