@@ -96,6 +96,7 @@ def run(
     if workers:
         cfg.ray.workers = workers
     _require_io(cfg)
+    _check_benchmarks(cfg)
     try:
         result = run_pipeline(cfg, executor="serial" if serial else "ray")
     except PublishRefused as exc:  # the output is another run's: choose another (exit 2)
@@ -112,6 +113,16 @@ def _require_io(cfg: RunConfig) -> None:
         _usage("no input: pass --input GLOB or set `input:` (or `select.index:`) in the config")
     if not cfg.output:
         _usage("no output: pass --output DIR or set `output:` in the config")
+
+
+def _check_benchmarks(cfg: RunConfig) -> None:
+    """A decontamination benchmark that cannot be read is a config error: refuse before any work."""
+    from filters.decontam import BenchmarkError, check_benchmarks
+
+    try:
+        check_benchmarks(cfg.decontam)
+    except BenchmarkError as exc:
+        _usage(str(exc))
 
 
 def print_summary(result) -> None:
@@ -143,6 +154,9 @@ def print_summary(result) -> None:
     if stats.errors:
         errors = ", ".join(f"{k} x{v['count']}" for k, v in stats.errors.items())
         out.print(f"input problems (counted in stats.json): {errors}")
+    matched = {k.removeprefix("decontam:"): n for k, n in stats.counters.items() if k.startswith("decontam:")}
+    if matched:
+        out.print("benchmark items found in: " + ", ".join(f"{name} {n:,} documents" for name, n in sorted(matched.items())))
     out.print(f"output: {result.output}")
 
 
@@ -274,6 +288,45 @@ def pull(
     )
     if not result.ok:
         _fail(f"{len(result.failed)} file(s) do not match the manifest; rerun `corpus pull` to retry them")
+
+
+# --- corpus mix -------------------------------------------------------------------------
+@app.command()
+def mix(
+    runs: list[str] = typer.Argument(..., help="complete runs with a Megatron export: folders or s3:// prefixes"),
+    output: str = typer.Option(..., "--output", "-o", help="folder or s3:// prefix for mixture.json, data_path.txt/.yaml"),
+    tokens: str = typer.Option(..., "--tokens", help="tokens in the mixture, e.g. 100B"),
+    weight: list[str] = typer.Option(..., "--weight", "-w", help="LANG=SHARE (repeatable), e.g. ko=0.3; normalised"),
+    max_epochs: float = typer.Option(4.0, "--max-epochs", help="most times any token is repeated"),
+    seed: int = typer.Option(0, "--seed", help="which prefixes a partial pass takes"),
+    rehydrate: Optional[str] = typer.Option(
+        None, "--rehydrate", help="weight documents by dup_cluster_size: fineweb2, or buckets LOW=WEIGHT,..."
+    ),
+) -> None:
+    """Pick and repeat runs' tokenized shards to meet token shares; write Megatron --data-path weights."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from corpus import mix as mixing
+
+    try:
+        total = mixing.parse_tokens(tokens)
+        shares = mixing.parse_shares(weight)
+        buckets = mixing.rehydration_buckets(rehydrate)
+        plan = mixing.plan_mixture(runs, total, shares, max_epochs=max_epochs, seed=seed, rehydration=buckets)
+    except mixing.MixError as exc:
+        _usage(str(exc))
+    except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:
+        _fail(str(exc))
+    try:
+        out = mixing.write_mixture(plan, output)
+    except (mixing.MixError, FileNotFoundError, BotoCoreError, ClientError) as exc:
+        _fail(f"{output}: {exc}")
+    for lang, row in plan.languages().items():
+        Console().print(
+            f"{lang}: {row['planned_tokens']:,.0f} tokens ({row['share']:.1%}) from {row['datasets']} prefixes, "
+            f"{row['epochs']:.3g} epochs of {row['available_tokens']:,} available"
+        )
+    Console().print(f"wrote {out.url(mixing.MIXTURE)}, {mixing.DATA_PATH_TXT}, {mixing.DATA_PATH_YAML} (read back: ok)")
 
 
 # --- corpus tokenizer train -------------------------------------------------------------

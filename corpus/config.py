@@ -200,6 +200,65 @@ class DedupConfig(Section):
         return self.shingles.get(lang or "", self.default_shingles)
 
 
+class NgramConfig(Section):
+    """What decontamination compares for one language: word or character n-grams."""
+
+    kind: Literal["word", "char"] = "word"
+    size: int = Field(4, ge=1, le=64, description="n of the n-grams")
+    min_ngrams: int = Field(15, ge=1, description="items with fewer distinct n-grams are too short to judge")
+
+
+class BenchmarkConfig(Section):
+    """One benchmark's files: JSON lines, Parquet or plain text (one item per line), local or s3://."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="names the drop reason decontam:<name>")
+    files: list[str] = Field(..., min_length=1, description="paths, globs or s3:// URIs; .gz is read too")
+    fields: list[str] = Field(
+        default_factory=list, description="record fields holding items (dotted for nested); empty: every string"
+    )
+    format: Literal["auto", "jsonl", "parquet", "text"] = Field("auto", description="auto: from the file name")
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class DecontamConfig(Section):
+    """Benchmark decontamination (filters/decontam.py); off until benchmarks are given."""
+
+    benchmarks: list[BenchmarkConfig] = Field(default_factory=list, description="empty: the stage does not run")
+    mode: Literal["drop", "annotate"] = Field(
+        "drop", description="drop: remove as decontam:<benchmark>; annotate: keep, list matches in `contaminated`"
+    )
+    ngrams: dict[str, NgramConfig] = Field(
+        default_factory=lambda: {
+            "en": NgramConfig(kind="word", size=4, min_ngrams=15),
+            "ko": NgramConfig(kind="char", size=6, min_ngrams=20),
+        },
+        description="n-grams per language (README: Decontamination); other languages use `default_ngrams`",
+    )
+    default_ngrams: NgramConfig = NgramConfig(kind="word", size=4, min_ngrams=15)
+    min_overlap: float = Field(0.5, gt=0.0, le=1.0, description="share of an item's n-grams a document must hold")
+    max_items_per_ngram: int = Field(50, ge=1, description="n-grams in more items are templates, not evidence")
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _unique_names(cls, value: list[BenchmarkConfig]) -> list[BenchmarkConfig]:
+        names = [b.name for b in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"benchmark names must differ; repeated: {', '.join(repeated)}")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.benchmarks)
+
+    def ngram_spec(self, lang: str | None) -> NgramConfig:
+        return self.ngrams.get(lang or "", self.default_ngrams)
+
+
 class SelectConfig(Section):
     """Common Crawl index selection: fetch only the records the index says are wanted.
 
@@ -429,6 +488,7 @@ class RunConfig(Section):
     langid: LangIdConfig = LangIdConfig()
     quality: QualityConfig = QualityConfig()
     pii: PIIConfig = PIIConfig()
+    decontam: DecontamConfig = DecontamConfig()
     dedup: DedupConfig = DedupConfig()
     shards: ShardConfig = ShardConfig()
     tokenizer: TokenizerConfig = TokenizerConfig()

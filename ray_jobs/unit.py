@@ -39,6 +39,7 @@ from crawlers.extract import extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
 from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
+from filters.decontam import Decontaminator
 from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
@@ -105,6 +106,8 @@ class UnitModels:
         self.doc_stages: list[DocStage] = []
         if cfg.quality.enabled:
             self.doc_stages.append(QualityFilter(cfg.quality))
+        if cfg.decontam.enabled:
+            self.doc_stages.append(Decontaminator(cfg.decontam))
         if cfg.pii.enabled:
             self.doc_stages.append(build_redactor(cfg.pii, os.environ))
         if cfg.dedup.enabled:
