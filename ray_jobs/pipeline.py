@@ -28,6 +28,10 @@ class RunFailed(RuntimeError):
     """The run could not produce a complete output; the message says why."""
 
 
+class RayUnavailable(RunFailed):
+    """Ray could not be started or joined, or went away mid-run; finished units are kept."""
+
+
 def plan_units(cfg: RunConfig, stats: Stats | None = None) -> list[WorkUnit]:
     """One unit per input file, plus one per WARC file of an index selection (its cost to `stats`)."""
     if not cfg.input and not cfg.select.index:
@@ -161,17 +165,25 @@ def init_ray(cfg: RayConfig) -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    if cfg.address:
-        ray.init(address=cfg.address, log_to_driver=True)
-        return
-    ray.init(
-        num_cpus=cfg.num_cpus or os.cpu_count(),
-        object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=True,
-        configure_logging=True,
-        logging_level=logging.WARNING,
-    )
+    try:
+        if cfg.address:
+            ray.init(address=cfg.address, log_to_driver=True)
+            return
+        ray.init(
+            num_cpus=cfg.num_cpus or os.cpu_count(),
+            object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
+            include_dashboard=False,
+            log_to_driver=True,
+            configure_logging=True,
+            logging_level=logging.WARNING,
+        )
+    except Exception as exc:  # noqa: BLE001 - a timeout, a refused address, too little memory: all end the run
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if cfg.address:
+            hint = f"check ray.address ({cfg.address}) and that the cluster is up (`ray status` on its head)"
+        else:
+            hint = "check free memory and disk under /tmp/ray, lower ray.object_store_memory_mb, or run with --serial"
+        raise RayUnavailable(f"could not start Ray: {detail}; {hint}") from None
 
 
 def _nothing_read(units: list[WorkUnit], out) -> Stats | None:
