@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -249,13 +250,26 @@ def _attempt(job_id: str, base: str) -> int:
 
 
 def _state(info: Any) -> JobState:
+    status = str(getattr(info.status, "value", info.status))
     return JobState(
         job_id=info.submission_id or info.job_id,
-        status=str(getattr(info.status, "value", info.status)),
-        message=info.message or "",
+        status=status,
+        message=explain_failure(status, info.message or ""),
         output=(info.metadata or {}).get("output", ""),
         start_time=info.start_time,
         end_time=info.end_time,
+    )
+
+
+def explain_failure(status: str, message: str) -> str:
+    """A failed job's message, with what to do when the cluster's Python lacks a module the project needs."""
+    missing = re.search(r"No module named '([\w.]+)'", message)
+    if status != "FAILED" or not missing:
+        return message
+    return (
+        f"{message.rstrip()}\nthe cluster's Python has no module {missing.group(1)!r}: submit again with "
+        "--set ray.install_dependencies=true (pip-installs the project's dependencies for the job), "
+        "or install the project in the nodes' environment"
     )
 
 

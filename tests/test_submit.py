@@ -208,3 +208,18 @@ def test_job_config_round_trips_through_yaml_loading(tmp_path):
     path.write_text(cfg.model_dump_json(indent=1))
     assert load_config(path) == cfg
     assert json.loads(path.read_text())["ray"]["address"] == "auto"
+
+
+def test_a_job_failing_on_a_missing_module_says_how_to_install_the_project():
+    from ray.job_submission import JobDetails, JobStatus, JobType
+
+    from ray_jobs.submit import _state
+
+    log = "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'typer'\n"
+    info = JobDetails(type=JobType.SUBMISSION, status=JobStatus.FAILED, entrypoint="python -m corpus.cli run",
+                      submission_id="corpus-1", message=f"Job entrypoint command failed with exit code 1, last available logs:\n{log}")
+    state = _state(info)
+    assert "no module 'typer'" in state.message and "ray.install_dependencies=true" in state.message
+    ok = JobDetails(type=JobType.SUBMISSION, status=JobStatus.SUCCEEDED, entrypoint="x", submission_id="corpus-2",
+                    message="done")
+    assert _state(ok).message == "done"
