@@ -175,6 +175,10 @@ class _Partition:
         rules = await self.robots.rules(first)
         delay = rules.crawl_delay(self.cfg.robots_agent) if rules else None
         if rules is not None and rules.state == DISALLOW_ALL:
+            if rules.detail.startswith("unreachable: blocked_address"):  # the address guard, not the site, said no
+                self.stats.error("blocked_address", host, rules.detail)
+                self._give_up_host(host, "blocked_address")
+                return
             self.stats.error("robots_unreachable", host, rules.detail)
         if delay is not None and delay > self.cfg.max_crawl_delay:
             self.stats.error("crawl_delay_too_long", host, f"Crawl-delay {delay}s > {self.cfg.max_crawl_delay}s")
