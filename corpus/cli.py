@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -96,21 +97,23 @@ def run(
     """Run every stage on local Ray (or the cluster in ray.address) and publish the output."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = build_config(config, input, output, set)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     if workers:
         cfg.ray.workers = workers
     _require_io(cfg)
     _require_local_inputs(cfg)
-    from ray_jobs.pipeline import RunFailed  # imports Ray: only once the arguments are known to be good
+    from ray_jobs.driver import run_in_child  # imports Ray: only once the arguments are known to be good
+    from ray_jobs.pipeline import RunFailed
     from ray_jobs.pipeline import run as run_pipeline
 
-    try:
-        result = run_pipeline(cfg, executor="serial" if serial else "ray")
+    started = time.monotonic()
+    try:  # on Ray the driver runs in a child process, so a runtime that dies is reported (ray_jobs/driver.py)
+        result = run_pipeline(cfg, executor="serial") if serial else run_in_child(cfg, executor="ray")
     except RunFailed as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
-    print_summary(result)
+    print_summary(result, time.monotonic() - started)
 
 
 def _require_io(cfg: RunConfig) -> None:
@@ -134,9 +137,13 @@ def _local_files(pattern: str) -> list[str]:
     return [m for m in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(m)]
 
 
-def print_summary(result) -> None:
-    """The funnel and the per-language totals a data team checks first."""
+def print_summary(result, wall_seconds: float) -> None:
+    """The funnel and the per-language totals a data team checks first, then what it cost."""
     out = Console()
+    if result.already_complete:
+        out.print(f"already complete: {result.output} holds this run ({result.run_id}); nothing was redone", highlight=False)
+        out.print(f"report: {result.output.rstrip('/')}/report.html", highlight=False)
+        return
     stats = result.stats
     funnel = Table(title=f"run {result.run_id}: documents through each stage")
     for col in ("stage", "in", "out", "dropped (top reasons)"):
@@ -163,7 +170,30 @@ def print_summary(result) -> None:
     if stats.errors:
         errors = ", ".join(f"{k} x{v['count']}" for k, v in stats.errors.items())
         out.print(f"input problems (counted in stats.json): {errors}")
-    out.print(f"output: {result.output}")
+    out.print(f"output: {result.output}", highlight=False)
+    out.print(_cost_line(result, wall_seconds), highlight=False, soft_wrap=True)
+
+
+def _cost_line(result, wall_seconds: float) -> str:
+    """Wall time, the run's priced cost and its cost per million tokens, and where the report is."""
+    import json
+
+    from corpus.storage import open_storage
+
+    store = open_storage(result.output)
+    report = f"report: {result.output.rstrip('/')}/report.html"
+    if not store.exists("cost.json"):
+        return f"wall time {_duration(wall_seconds)}; {report}"
+    usd = json.loads(store.read_bytes("cost.json"))["total"]["usd"]
+    tokens = sum(totals["tokens"] for totals in result.manifest["languages"].values())
+    per_million = f" ({usd / tokens * 1e6:.4g} USD per million tokens)" if tokens else ""
+    return f"wall time {_duration(wall_seconds)}; cost {usd:.4g} USD{per_million}; {report}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 # --- corpus crawl -----------------------------------------------------------------------

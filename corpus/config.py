@@ -364,6 +364,7 @@ class RayConfig(Section):
     object_store_memory_mb: int = Field(1024, gt=0)
     workers: int | None = Field(None, gt=0, description="parallel unit processors; default one per CPU")
     progress: bool = True
+    verbose: bool = Field(False, description="Ray's own logging and the workers' output (--verbose)")
     # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
     max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
     max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
