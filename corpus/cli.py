@@ -252,7 +252,7 @@ def crawl(
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = _crawl_config(config, seeds, output, set, allow_network, partitions)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     try:
         summary = run_crawl_job(cfg.crawl, [], cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
     except (CrawlFailed, RayUnavailable) as exc:

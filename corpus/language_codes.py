@@ -24,14 +24,17 @@ def model_languages(path: str | Path) -> frozenset[str]:
 
 
 def suggest(code: str, valid: frozenset[str]) -> str | None:
-    """The valid code meant by `code`: an ISO 639-2/3 alias (kor -> ko), a
+    """The valid code meant by `code`: a tag's language (en-US -> en), an ISO
+    639-2/3 alias (kor -> ko), a language's English name (korean -> ko), a
     country's official language (kr -> ko), else the closest spelling."""
+    from babel import Locale
     from babel.core import get_global
     from babel.languages import get_official_languages
 
     code = code.strip().lower()
-    alias = get_global("language_aliases").get(code)
-    candidates = [alias] if alias else []
+    names = {name.lower(): tag for tag, name in Locale("en").languages.items()}
+    base = code.replace("_", "-").split("-")[0]  # en-US -> en
+    candidates = [c for c in (base, get_global("language_aliases").get(code), names.get(code)) if c]
     if len(code) == 2:
         candidates += list(get_official_languages(code.upper()))
     for candidate in candidates:
