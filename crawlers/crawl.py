@@ -99,10 +99,18 @@ async def crawl_partition(
             state.admit(url, depth, kind="seed")
         cap = cfg.max_pages if max_finished is None else max_finished
         state.budget = max(0, cap - len(state.frontier.done))
+        robots_file = out / STATE_DIR / f"robots-{partition:05d}.json"
         async with Fetcher(cfg, policy, resolver) as fetcher:
             state.fetcher = fetcher
             state.robots = RobotsCache(fetcher, cfg)
-            await state.run()
+            if robots_file.exists():  # this partition ran before (an earlier round, or a resumed crawl)
+                state.robots.restore(json.loads(robots_file.read_text()))
+            try:
+                await state.run()
+            finally:
+                robots_file.write_text(json.dumps(state.robots.export()))
+                if mirror is not None:
+                    mirror.publish_file(robots_file.relative_to(out).as_posix())
     finally:
         state.close()
     report = state.report()
