@@ -10,7 +10,8 @@ Every outcome is counted (`outcome_<name>` counters) and every problem logged
 with an example in `Stats.errors`; nothing a server sends ends the crawl.
 
 Layout under the output folder: `warc/*.warc.gz` (the pipeline's input),
-`_crawl/frontier-NNNNN.jsonl` (journal), `_crawl/report-NNNNN.json` (counts).
+`_crawl/frontier-NNNNN.jsonl` (journal), `_crawl/report-NNNNN.json` (counts),
+`_crawl/robots-NNNNN.json` (robots.txt rules, kept for the next round or resume).
 """
 
 from __future__ import annotations
