@@ -20,7 +20,7 @@ from corpus.storage import expand_inputs, open_storage
 from corpus.stats import Stats
 from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
 from ray_jobs.finalize import RunResult, finalize, run_id_for
-from ray_jobs.progress import RunProgress, quiet_ray, unit_reads
+from ray_jobs.progress import RunProgress, quiet_ray, stage, unit_reads
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,8 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     unread = _nothing_read(units, out)
     if unread is not None:  # refuse before publishing: an empty manifest would look complete
         raise RunFailed(f"no input could be read: {_error_summary(unread)}")
-    return finalize(cfg, units, out)
+    with stage("deduplicating, writing shards and the report", cfg.ray.progress):
+        return finalize(cfg, units, out)
 
 
 def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 # Loggers whose INFO and WARNING lines describe Ray's machinery, not the run.
 RAY_LOGGERS = ("ray", "ray.data")
@@ -59,6 +60,18 @@ class RunProgress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = f"{self.docs / elapsed:,.1f} documents/s · {self.bytes / elapsed / 1e6:,.2f} MB/s"
         self.display.update(self.task, advance=1, rate=rate)
+
+
+@contextmanager
+def stage(name: str, enabled: bool) -> Iterator[None]:
+    """A stage without per-file progress (dedup, shards, report): its name and a spinner while it runs."""
+    from rich.console import Console
+
+    if not enabled:
+        yield
+        return
+    with Console(stderr=True).status(name):
+        yield
 
 
 def unit_reads(entry: dict[str, Any]) -> tuple[int, int]:
