@@ -14,7 +14,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
@@ -26,7 +26,7 @@ MODELS_DIR = REPO_ROOT / "models"
 LID_MODEL = MODELS_DIR / "lid.176.ftz"
 
 # A size in bytes: a number, or one with a unit ("256MB" = 256 * 10**6, "256MiB" = 256 * 2**20).
-Bytes = Annotated[ByteSize, Field(json_schema_extra={"examples": ["256MiB"]})]
+Bytes = ByteSize
 
 
 class ConfigError(ValueError):
