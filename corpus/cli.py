@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from corpus.config import ConfigError, RunConfig, load_config
+from corpus.config import ConfigError, RunConfig, load_config, with_overrides
 
+# Help is plain text: Rich markup would eat bracketed examples such as `[en,ko]`.
 app = typer.Typer(
     help="Turn web archives into English and Korean training shards, and account for what it cost.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 
@@ -46,7 +50,12 @@ def build_config(
         key, sep, value = item.partition("=")
         if not sep or not key:
             _usage(f"--set expects KEY=VALUE (e.g. langid.languages=[en,ko]), got {item!r}")
-        overrides[key.strip()] = yaml.safe_load(value)
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            _usage(f"--set {item}: the value is not valid YAML ({problem}); write it as in the config file, "
+                   "e.g. langid.languages=[en,ko], and quote text with brackets or colons")
     if inputs:
         overrides["input"] = list(inputs)
     if output:
@@ -58,12 +67,12 @@ def build_config(
 
 
 def _usage(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]failed:[/red] {message}", highlight=False)
+    console.print(f"[red]failed:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -80,32 +89,35 @@ def run(
     input: Optional[list[str]] = InputOpt,
     output: Optional[str] = OutputOpt,
     set: Optional[list[str]] = SetOpt,
-    workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per CPU)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel unit processors (default: one per CPU)"),
     serial: bool = typer.Option(False, help="run units in this process without Ray (debugging)"),
     progress: bool = typer.Option(True, help="show progress bars"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run every stage on local Ray (or the cluster in ray.address) and publish the output."""
-    from corpus.publish import PublishRefused
-    from ray_jobs.pipeline import RunFailed
-    from ray_jobs.pipeline import run as run_pipeline
-
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = build_config(config, input, output, set)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     if workers:
         cfg.ray.workers = workers
     _require_io(cfg)
+    _require_local_inputs(cfg)
     _check_benchmarks(cfg)
-    try:
-        result = run_pipeline(cfg, executor="serial" if serial else "ray")
+    from corpus.publish import PublishRefused
+    from ray_jobs.driver import run_in_child  # imports Ray: only once the arguments are known to be good
+    from ray_jobs.pipeline import RunFailed
+    from ray_jobs.pipeline import run as run_pipeline
+
+    started = time.monotonic()
+    try:  # on Ray the driver runs in a child process, so a runtime that dies is reported (ray_jobs/driver.py)
+        result = run_pipeline(cfg, executor="serial") if serial else run_in_child(cfg, executor="ray")
     except PublishRefused as exc:  # the output is another run's: choose another (exit 2)
         _usage(str(exc))
     except RunFailed as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
-    print_summary(result)
+    print_summary(result, time.monotonic() - started)
 
 
 def _require_io(cfg: RunConfig) -> None:
@@ -125,9 +137,27 @@ def _check_benchmarks(cfg: RunConfig) -> None:
         _usage(str(exc))
 
 
-def print_summary(result) -> None:
-    """The funnel and the per-language totals a data team checks first."""
+def _require_local_inputs(cfg: RunConfig) -> None:
+    """Refuse a local input that matches no file before Ray starts (s3:// ones are listed later)."""
+    missing = [p for p in cfg.input if "://" not in p and not _local_files(p)]
+    if missing:
+        _usage(f"no input file matches {', '.join(missing)}: check the path (quote a glob so the shell leaves it alone)")
+
+
+def _local_files(pattern: str) -> list[str]:
+    import glob
+    import os
+
+    return [m for m in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(m)]
+
+
+def print_summary(result, wall_seconds: float) -> None:
+    """The funnel and the per-language totals a data team checks first, then what it cost."""
     out = Console()
+    if result.already_complete:
+        out.print(f"already complete: {result.output} holds this run ({result.run_id}); nothing was redone", highlight=False)
+        out.print(f"report: {result.output.rstrip('/')}/report.html", highlight=False)
+        return
     stats = result.stats
     funnel = Table(title=f"run {result.run_id}: documents through each stage")
     for col in ("stage", "in", "out", "dropped (top reasons)"):
@@ -157,7 +187,30 @@ def print_summary(result) -> None:
     matched = {k.removeprefix("decontam:"): n for k, n in stats.counters.items() if k.startswith("decontam:")}
     if matched:
         out.print("benchmark items found in: " + ", ".join(f"{name} {n:,} documents" for name, n in sorted(matched.items())))
-    out.print(f"output: {result.output}")
+    out.print(f"output: {result.output}", highlight=False)
+    out.print(_cost_line(result, wall_seconds), highlight=False, soft_wrap=True)
+
+
+def _cost_line(result, wall_seconds: float) -> str:
+    """Wall time, the run's priced cost and its cost per million tokens, and where the report is."""
+    import json
+
+    from corpus.storage import open_storage
+
+    store = open_storage(result.output)
+    report = f"report: {result.output.rstrip('/')}/report.html"
+    if not store.exists("cost.json"):
+        return f"wall time {_duration(wall_seconds)}; {report}"
+    usd = json.loads(store.read_bytes("cost.json"))["total"]["usd"]
+    tokens = sum(totals["tokens"] for totals in result.manifest["languages"].values())
+    per_million = f" ({usd / tokens * 1e6:.4g} USD per million tokens)" if tokens else ""
+    return f"wall time {_duration(wall_seconds)}; cost {usd:.4g} USD{per_million}; {report}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 # --- corpus crawl -----------------------------------------------------------------------
@@ -212,13 +265,14 @@ def crawl(
     from corpus.report import vcpu_time
     from ray_jobs.crawl import CrawlFailed
     from ray_jobs.crawl import crawl as run_crawl_job
+    from ray_jobs.pipeline import RayUnavailable
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = _crawl_config(config, seeds, output, set, allow_network, partitions)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     try:
         summary = run_crawl_job(cfg.crawl, [], cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
-    except CrawlFailed as exc:
+    except (CrawlFailed, RayUnavailable) as exc:
         _fail(str(exc))
     out = Console()
     out.print(
@@ -238,16 +292,10 @@ def crawl(
 
 def _with(cfg: RunConfig, overrides: dict) -> RunConfig:
     """`cfg` with dotted overrides applied and validated; exit 2 naming the field."""
-    from pydantic import ValidationError
-
-    data = cfg.model_dump(mode="json")
-    for dotted, value in overrides.items():
-        section, key = dotted.split(".", 1)
-        data[section][key] = value
     try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        _usage(f"invalid option: {exc.errors()[0]['loc'][-1]}: {exc.errors()[0]['msg']}")
+        return with_overrides(cfg, overrides)
+    except ConfigError as exc:
+        _usage(str(exc))
 
 
 def _read_seeds(path: Path) -> list[str]:
@@ -438,7 +486,7 @@ def submit(
     output: Optional[str] = OutputOpt,
     set: Optional[list[str]] = SetOpt,
     address: Optional[str] = AddressOpt,
-    workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per free CPU)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel unit processors (default: one per free CPU)"),
     wait: bool = typer.Option(False, "--wait", help="stream the job's log and exit with its outcome"),
     crawl: bool = typer.Option(False, "--crawl", help="submit `corpus crawl` (the config's crawl: section) instead of a run"),
     seeds: Optional[Path] = typer.Option(None, "--seeds", help="with --crawl: file of start URLs, one per line"),

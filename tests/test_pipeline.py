@@ -172,7 +172,9 @@ def test_cli_bad_flag_exits_2():
 
 
 def test_cli_unreadable_input_exits_1(tmp_path):
-    proc = corpus_cli("run", "--input", str(tmp_path / "absent.warc.gz"), "--output", str(tmp_path / "o"), "--serial")
+    garbage = tmp_path / "garbage.warc.gz"  # present, so past the CLI's check; no record in it can be read
+    garbage.write_bytes(b"this is not a WARC file\n" * 10)
+    proc = corpus_cli("run", "--input", str(garbage), "--output", str(tmp_path / "o"), "--serial")
     assert proc.returncode == 1
     assert "no input could be read" in proc.stderr
 
