@@ -18,11 +18,14 @@ RAY_LOGGERS = ("ray", "ray.data")
 
 
 def quiet_ray(verbose: bool) -> None:
-    """Ray's and Ray Data's logging at ERROR (WARNING and INFO when verbose); Ray Data's bars off."""
+    """Ray's and Ray Data's terminal logging off (INFO when verbose); Ray Data's bars off.
+
+    Their errors stay in Ray's log files (ray-data.log); this process reports a
+    failure in one line of its own, so the terminal gets no stack traces."""
     import ray.data
 
     for name in RAY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.CRITICAL)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # ours replaces them
     ctx.print_on_execution_start = verbose
