@@ -7,7 +7,11 @@ and how much CPU it took. A target of T tokens in language L then needs
     pages = T / (tokens per L-page) / (share of L among all pages)
 
 input pages (one pass over the input serves every language, so the largest
-language's need sets it), and CPU, WARC bytes and requests scale with pages.
+language's need sets it). WARC bytes, requests and the per-page part of the
+CPU scale with pages; the run's start-up (imports, loading and warming up
+models: `cost["fixed"]`) is paid once per worker, so it grows with workers
+and nodes, not pages. A small pilot is mostly start-up: scaling it with pages
+would over-forecast several times.
 The share comes from the price sheet's Common Crawl figures (`mix="commoncrawl"`)
 or from the run's own input (`mix="run"`).
 
@@ -24,13 +28,14 @@ import math
 import re
 from typing import Any, Literal
 
+from corpus.cost import FREE_VERBS, GIB, WRITE_VERBS
 from corpus.prices import PriceSheet
-from corpus.cost import GIB
 
 Z = 1.96
 SUFFIXES = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 PUTS_PER_INPUT_FILE = 3  # staged part, dropped part, ledger entry
 GETS_PER_INPUT_FILE = 2  # the WARC itself, its staged part again at finalize
+DEFAULT_NODES = 10  # as the report's `cost.forecast_nodes`
 
 
 class BudgetError(ValueError):
@@ -50,12 +55,19 @@ def forecast(
     cost: dict[str, Any],
     targets: dict[str, float],
     sheet: PriceSheet,
-    nodes: int = 1,
+    nodes: int = DEFAULT_NODES,
     instance: str = "c7i.4xlarge",
     market: Literal["on_demand", "spot"] = "on_demand",
     mix: Literal["commoncrawl", "run"] = "commoncrawl",
 ) -> dict[str, Any]:
-    """The forecast as a dict: point values with `low`/`high` ranges, and every assumption cited."""
+    """The forecast as a dict: point values with `low`/`high` ranges, and every assumption cited.
+
+    CPU is the run's fixed part plus its marginal part: every worker (one per
+    vCPU of each node) pays the pilot's measured start-up once, and per-page
+    work scales with the pages read. Wall time is one start-up plus the pages'
+    work spread over all workers at the sheet's utilisation; the bill is the
+    machine time held (wall time x nodes x vCPUs), which is what a cloud charges.
+    """
     if nodes < 1:
         raise BudgetError(f"--nodes must be at least 1, got {nodes}")
     inputs = cost["inputs"]
@@ -65,14 +77,19 @@ def forecast(
     assumptions: list[dict[str, Any]] = []
     per_lang = {lang: _language_need(cost, lang, tokens, sheet, mix, assumptions) for lang, tokens in targets.items()}
     pages = _max_range([need["pages"] for need in per_lang.values()])
-    cpu_page = _cpu_per_page(cost)
-    bytes_page = _bytes_per_page(inputs)
-    vcpu_hours = _scale(pages, cpu_page, 1 / 3600)
+    rates = pilot_rates(cost)
+    workers = nodes * inst.vcpus
     util = sheet.assumptions.cluster_utilisation
-    node_hours = _scale(vcpu_hours, None, 1 / (inst.vcpus * util.value))
-    wall_hours = _scale(node_hours, None, 1 / nodes)
+    fixed_cpu = rates["driver_cpu_seconds"] + rates["startup_cpu_per_worker"] * workers
+    marginal_cpu = _scale(pages, rates["cpu_per_page"], 1.0)
+    vcpu_hours = _shift(_scale(marginal_cpu, None, 1 / 3600), fixed_cpu / 3600)
+    wall_seconds = _shift(_scale(marginal_cpu, None, 1 / (workers * util.value)), rates["startup_wall_per_worker"])
+    wall_hours = _scale(wall_seconds, None, 1 / 3600)
+    node_hours = _scale(wall_hours, None, float(nodes))
+    held_vcpu_hours = _scale(node_hours, None, float(inst.vcpus))
     vcpu_price = sheet.vcpu_hour(instance, market)
-    compute_usd = _scale(node_hours, None, inst.vcpus * vcpu_price)
+    compute_usd = _scale(held_vcpu_hours, None, vcpu_price)
+    bytes_page = rates["bytes_per_page"]
     warc_bytes = _scale(pages, bytes_page, 1.0)
     output_bytes = sum(need["output_bytes"] for need in per_lang.values())
     storage_usd = output_bytes / GIB * sheet.storage.gb_month.value
@@ -81,35 +98,84 @@ def forecast(
         k: None if compute_usd[k] is None or requests["usd"][k] is None else compute_usd[k] + storage_usd + requests["usd"][k]
         for k in compute_usd
     }
+    hourly = inst.on_demand_hour if market == "on_demand" else inst.spot_hour
     assumptions += [
-        _cite("compute", f"{instance}: {inst.vcpus} vCPU at {inst.on_demand_hour.value if market == 'on_demand' else inst.spot_hour.value} USD/hour ({market.replace('_', '-')})",
-              inst.on_demand_hour if market == "on_demand" else inst.spot_hour),
-        _cite("utilisation", f"{util.value:.0%} of rented vCPU time does stage work", util),
+        _cite("compute", f"{instance}: {inst.vcpus} vCPU at {hourly.value} USD/hour ({market.replace('_', '-')}), "
+              "billed for the time the nodes are held", hourly),
+        _cite("utilisation", f"{util.value:.0%} of held vCPU time does stage work", util),
         _cite("storage", f"{sheet.storage.gb_month.value} USD per GB-month for the output", sheet.storage.gb_month),
-        {"what": "measured", "text": f"CPU per page and WARC bytes per page measured on {len(inputs)} input file(s) of run {cost['run_id']}",
-         "source": "cost.json of the run", "date": cost.get("priced_at", "")},
+        {"what": "measured", "text": _measured_text(cost, rates, workers), "source": "cost.json of the run", "date": cost.get("priced_at", "")},
     ]
     return {
         "from_run": cost["run_id"],
         "targets": targets,
         "mix": mix,
         "nodes": nodes,
+        "workers": workers,
         "instance": instance,
         "market": market,
         "languages": per_lang,
         "pages": pages,
+        "rates": rates,
         "warc_terabytes": _scale(warc_bytes, None, 1e-12),
+        "fixed_vcpu_hours": fixed_cpu / 3600,
         "vcpu_hours": vcpu_hours,
+        "held_vcpu_hours": held_vcpu_hours,
         "node_hours": node_hours,
         "wall_hours": wall_hours,
+        "wall_days": _scale(wall_hours, None, 1 / 24),
         "output_terabytes": output_bytes / 1e12,
         "storage_usd_per_month": storage_usd,
         "requests": requests,
         "compute_usd": compute_usd,
+        "compute_used_usd": _scale(vcpu_hours, None, vcpu_price),
         "total_usd": total,
         "total_krw": {k: v * sheet.krw_per_usd.value if v is not None else None for k, v in total.items()},
         "assumptions": assumptions,
     }
+
+
+def pilot_rates(cost: dict[str, Any]) -> dict[str, Any]:
+    """What a run measured, split into what scales with pages and what does not.
+
+    `cpu_per_page` is all CPU except start-up and a model-less driver, per input
+    page (its range from the spread between files); start-up per worker and the
+    driver's CPU are the run's fixed part (`cost["fixed"]`). A run from before
+    start-up was metered apart has no fixed part: all of its CPU scales.
+    """
+    inputs = cost["inputs"]
+    pages = sum(i["pages"] for i in inputs)
+    fixed = cost.get("fixed") or {}
+    driver = fixed.get("driver_cpu_seconds", 0.0)
+    startup = cost["stages"].get("startup", {}).get("cpu_seconds", 0.0)
+    marginal = sum(s["cpu_seconds"] for s in cost["stages"].values()) - startup - driver
+    spread = _ratio([(i["pages"], i["cpu_seconds"]) for i in inputs if i["pages"]])
+    files = len(inputs)
+    return {
+        "pages": pages,
+        "files": files,
+        "metered_apart": bool(fixed),
+        "cpu_per_page": _rescale(spread, marginal / pages),
+        "startup_cpu_per_worker": fixed.get("per_worker_cpu_seconds", 0.0),
+        "startup_wall_per_worker": fixed.get("per_worker_wall_seconds", 0.0),
+        "driver_cpu_seconds": driver,
+        "bytes_per_page": _ratio([(i["pages"], i["input_bytes"]) for i in inputs if i["pages"] and i["input_bytes"]]),
+        "output_bytes_per_page": sum(v["bytes"] for v in cost["languages"].values()) / pages,
+        "requests_per_file": {verb: slot["requests"] / files for verb, slot in cost["requests"].items()},
+    }
+
+
+def predict_run(cost: dict[str, Any], pages: float, files: int, workers: int = 1) -> dict[str, float]:
+    """What a run of the same kind as `cost`'s (same config, storage and prices) over
+    `pages` pages in `files` files on `workers` workers will put in its own cost.json:
+    CPU used and total USD. What `bench/forecast_accuracy.py` checks a pilot against."""
+    rates = pilot_rates(cost)
+    cpu = rates["driver_cpu_seconds"] + rates["startup_cpu_per_worker"] * workers + rates["cpu_per_page"]["point"] * pages
+    storage = cost["pricing"]["sheet"]["storage"]
+    per_1000 = {verb: storage["put_per_1000" if verb in WRITE_VERBS else "get_per_1000"]["value"] for verb in rates["requests_per_file"]}
+    requests = sum(n * files / 1000 * per_1000[verb] for verb, n in rates["requests_per_file"].items() if verb not in FREE_VERBS)
+    stored = rates["output_bytes_per_page"] * pages / GIB * storage["gb_month"]["value"]
+    return {"cpu_seconds": cpu, "vcpu_hours": cpu / 3600, "usd": cpu / 3600 * cost["pricing"]["vcpu_hour_usd"] + requests + stored}
 
 
 def table_rows(budget: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -117,12 +183,13 @@ def table_rows(budget: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     rows = [
         ("input pages", budget["pages"], "{:,.0f}"),
         ("input WARC, TB", budget["warc_terabytes"], "{:,.2f}"),
-        ("compute, vCPU-hours", budget["vcpu_hours"], "{:,.0f}"),
+        ("compute used, vCPU-hours", budget["vcpu_hours"], "{:,.0f}"),
+        ("compute held (billed), vCPU-hours", budget["held_vcpu_hours"], "{:,.0f}"),
         ("node-hours", budget["node_hours"], "{:,.0f}"),
-        (f"wall time on {budget['nodes']} node(s), hours", budget["wall_hours"], "{:,.1f}"),
+        (f"wall time on {budget['nodes']} node(s), days", budget["wall_days"], "{:,.1f}"),
         ("GET requests", budget["requests"]["get"], "{:,.0f}"),
         ("PUT requests", budget["requests"]["put"], "{:,.0f}"),
-        ("compute, USD", budget["compute_usd"], "{:,.0f}"),
+        ("compute, USD (held)", budget["compute_usd"], "{:,.0f}"),
         ("requests, USD", budget["requests"]["usd"], "{:,.2f}"),
         ("total, USD", budget["total_usd"], "{:,.0f}"),
         ("total, KRW", budget["total_krw"], "{:,.0f}"),
@@ -130,7 +197,17 @@ def table_rows(budget: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     out = [(name, *(_fmt(r.get(k), f) for k in ("point", "low", "high"))) for name, r, f in rows]
     out.insert(2, ("output, TB (stored)", f"{budget['output_terabytes']:,.3f}", "", ""))
     out.insert(3, ("storage, USD per month", f"{budget['storage_usd_per_month']:,.2f}", "", ""))
+    out.insert(6, ("of which start-up (fixed), vCPU-hours", f"{budget['fixed_vcpu_hours']:,.1f}", "", ""))
     return out
+
+
+def _measured_text(cost: dict[str, Any], rates: dict[str, Any], workers: int) -> str:
+    per_page = rates["cpu_per_page"]["point"] * 1000
+    if not rates["metered_apart"]:
+        return (f"CPU per page and WARC bytes per page measured on {rates['files']} input file(s) of run {cost['run_id']}; "
+                "that run did not meter start-up apart, so all its CPU is scaled with pages (an over-estimate for a small run)")
+    return (f"measured on {rates['files']} input file(s) of run {cost['run_id']}: {per_page:,.1f} CPU-ms per page, scaled with pages; "
+            f"start-up {rates['startup_cpu_per_worker']:,.1f} CPU-s per worker, paid once by each of {workers:,} workers")
 
 
 # --- per-language need ---------------------------------------------------------------------
@@ -191,23 +268,13 @@ def _swap(rate: dict[str, float | None]) -> dict[str, float | None]:
     return {"point": rate["point"], "low": rate["high"], "high": rate["low"]}
 
 
-def _cpu_per_page(cost: dict[str, Any]) -> dict[str, float | None]:
-    """All processing CPU of the run (overhead and finalize included) per page; range
-    from the files' own rates. A live crawl's CPU is left out: the forecast reads Common Crawl."""
-    inputs = cost["inputs"]
-    pages = sum(i["pages"] for i in inputs)
-    point = sum(s["cpu_seconds"] for s in cost["stages"].values()) / pages
-    spread = _ratio([(i["pages"], i["cpu_seconds"]) for i in inputs if i["pages"]])
-    return _rescale(spread, point)
-
-
-def _bytes_per_page(inputs: list[dict[str, Any]]) -> dict[str, float | None]:
-    return _ratio([(i["pages"], i["input_bytes"]) for i in inputs if i["pages"] and i["input_bytes"]])
-
-
 def _rescale(spread: dict[str, float | None], point: float) -> dict[str, float | None]:
     factor = point / spread["point"] if spread["point"] else 1.0
     return {k: (v * factor if v is not None else None) for k, v in spread.items()}
+
+
+def _shift(a: dict[str, float | None], by: float) -> dict[str, float | None]:
+    return {k: None if v is None else v + by for k, v in a.items()}
 
 
 def _max_range(ranges: list[dict[str, float | None]]) -> dict[str, float | None]:

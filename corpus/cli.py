@@ -517,7 +517,7 @@ def report(
 def budget(
     from_: str = typer.Option(..., "--from", help="a finished run's output whose cost.json is extrapolated"),
     target: list[str] = typer.Option(..., "--target", help="LANG=TOKENS, e.g. ko=50B (repeatable)"),
-    nodes: int = typer.Option(1, "--nodes", help="nodes the wall time is spread over"),
+    nodes: int = typer.Option(10, "--nodes", help="nodes the wall time is spread over (as the report's default)"),
     instance: str = InstanceOpt,
     market: str = MarketOpt,
     mix: str = typer.Option("commoncrawl", "--mix", help="language shares: commoncrawl (cited) or run (the run's input)"),

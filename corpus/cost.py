@@ -5,9 +5,16 @@ Two steps, kept apart so a run can be re-priced without re-running it:
 - `measure` gathers the resources a run used from its stats (CPU and wall seconds
   per stage, documents and bytes per stage and language, storage requests), its
   ledger entries (which process ran each unit) and the driver's own process.
-  Whatever CPU a process used outside the metered stages (interpreter start-up,
-  imports, model loading, staging writes, finalize bookkeeping) becomes the
-  stage `overhead`, so the stages add up to what the operating system billed.
+  What a worker used before it was ready for its first unit (interpreter
+  start-up, imports, loading and warming up its models) becomes the stage
+  `startup`: a fixed cost per worker (`usage["fixed"]`) that a forecast adds
+  once per worker rather than scaling with pages. Whatever else a process used
+  outside the metered stages (staging writes, a driver's Ray bookkeeping,
+  finalize) becomes the stage `overhead`, so the stages add up to what the
+  operating system billed.
+- `usage["held"]` is the machine time the run held: its wall time times the
+  vCPUs of every machine it used. A cloud bill follows that, busy or idle;
+  the stages' CPU is what the work used. `price` prices both.
 - `price` turns that usage into money with a price sheet.
 
 A run over the WARC of a live crawl (`usage["crawls"]`, see `corpus.crawl_usage`)
@@ -37,6 +44,7 @@ from corpus.prices import PriceSheet
 from corpus.stats import UNKNOWN_LANG, Stats
 
 FORMAT = 1
+STARTUP = "startup"
 OVERHEAD = "overhead"
 CRAWL = "crawl"
 LANGID_STAGE = "langid"
@@ -61,17 +69,22 @@ def measure(
     """
     stages = _stages(stats)
     processes = _processes(stats, entries, driver)
-    overhead_cpu = sum(max(p["cpu_seconds"] - p["metered_cpu_seconds"], 0.0) for p in processes)
-    overhead_wall = sum(max(p["wall_seconds"] - p["metered_wall_seconds"], 0.0) for p in processes)
+    startup_cpu = sum(p["startup_cpu_seconds"] or 0.0 for p in processes)
+    startup_wall = sum(p["startup_wall_seconds"] or 0.0 for p in processes)
+    overhead_cpu = sum(max(p["cpu_seconds"] - p["metered_cpu_seconds"] - (p["startup_cpu_seconds"] or 0.0), 0.0) for p in processes)
+    overhead_wall = sum(max(p["wall_seconds"] - p["metered_wall_seconds"] - (p["startup_wall_seconds"] or 0.0), 0.0) for p in processes)
+    stages[STARTUP] = {"cpu_seconds": startup_cpu, "wall_seconds": startup_wall, "by_lang": {}}
     stages[OVERHEAD] = {"cpu_seconds": overhead_cpu, "wall_seconds": overhead_wall, "by_lang": {}}
     return {
         "format": FORMAT,
         "run_id": run_id,
         "config_sha256": config_sha256,
         "hardware": meter.hardware(),
-        "run_wall_seconds": driver["wall_seconds"] if driver else None,
+        "run_wall_seconds": _run_wall(driver),
         "processes": processes,
         "stages": stages,
+        "fixed": _fixed(processes),
+        "held": _held(processes, _run_wall(driver)),
         "requests": _requests(stats),
         "languages": _languages(stats, languages),
         "inputs": [_input(entry) for entry in entries],
@@ -120,6 +133,7 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
             "vcpu_hours": cpu_seconds / 3600,
             "spot_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "spot")),
             "on_demand_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "on_demand")),
+            "held": _held_total(usage.get("held"), lines, vcpu_hour, krw),
         },
         "storage_per_month": {
             "output_bytes": output_bytes,
@@ -206,12 +220,53 @@ def _proc(procs: dict[tuple, dict[str, Any]], snap: dict[str, Any]) -> dict[str,
     proc = procs.setdefault(
         key,
         {"host": snap["host"], "pid": snap["pid"], "started": snap["started"], "cpu_seconds": 0.0, "wall_seconds": 0.0,
-         "peak_rss_bytes": 0, "metered_cpu_seconds": 0.0, "metered_wall_seconds": 0.0, "units": 0, "driver": False},
+         "peak_rss_bytes": 0, "metered_cpu_seconds": 0.0, "metered_wall_seconds": 0.0, "units": 0, "driver": False,
+         "startup_cpu_seconds": None, "startup_wall_seconds": None, "logical_cpus": snap.get("logical_cpus")},
     )
     # Snapshots of one process only grow: the latest holds its totals so far.
     for field in ("cpu_seconds", "wall_seconds", "peak_rss_bytes"):
         proc[field] = max(proc[field], snap[field])
+    if snap.get("startup"):
+        proc["startup_cpu_seconds"] = snap["startup"]["cpu_seconds"]
+        proc["startup_wall_seconds"] = snap["startup"]["wall_seconds"]
     return proc
+
+
+def _run_wall(driver: dict[str, Any] | None) -> float | None:
+    """The run's wall time: from `meter.start_run` (else the driver's birth) to finalize."""
+    if not driver:
+        return None
+    began = driver.get("run_started")
+    return driver["taken"] - began if began and "taken" in driver else driver["wall_seconds"]
+
+
+def _fixed(processes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What does not grow with pages: each worker's start-up, and a driver that ran no units.
+
+    `per_worker_*` are means over the workers that marked their start-up; a
+    forecast multiplies them by its number of workers. A driver that loaded no
+    models (Ray runs) is a fixed cost per run: imports, planning, Ray bookkeeping.
+    """
+    workers = [p for p in processes if p["startup_cpu_seconds"] is not None]
+    driver = sum(p["cpu_seconds"] - p["metered_cpu_seconds"] for p in processes if p["driver"] and p["startup_cpu_seconds"] is None)
+    n = len(workers)
+    return {
+        "workers": n,
+        "per_worker_cpu_seconds": sum(p["startup_cpu_seconds"] for p in workers) / n if n else 0.0,
+        "per_worker_wall_seconds": sum(p["startup_wall_seconds"] for p in workers) / n if n else 0.0,
+        "driver_cpu_seconds": max(driver, 0.0),
+    }
+
+
+def _held(processes: list[dict[str, Any]], wall: float | None) -> dict[str, Any] | None:
+    """Machine time the run held: its wall time times the vCPUs of each host it used."""
+    if not wall:
+        return None
+    hosts: dict[str, int] = {}
+    for p in processes:
+        hosts[p["host"]] = max(hosts.get(p["host"], 0), p.get("logical_cpus") or os.cpu_count() or 1)
+    vcpus = sum(hosts.values())
+    return {"wall_seconds": wall, "hosts": hosts, "nodes": len(hosts), "vcpus": vcpus, "vcpu_seconds": wall * vcpus}
 
 
 def _metered(stats_dict: dict[str, Any]) -> tuple[float, float]:
@@ -303,6 +358,24 @@ def _request_usd(verb: str, n: int, sheet: PriceSheet) -> float:
         return 0.0
     per_1000 = sheet.storage.put_per_1000 if verb in WRITE_VERBS else sheet.storage.get_per_1000
     return n / 1000 * per_1000.value
+
+
+def _held_total(held: dict[str, Any] | None, lines: list[dict[str, Any]], vcpu_hour: float, krw: float) -> dict[str, Any] | None:
+    """The run priced as a cloud bills it: held vCPU time in place of the run's CPU used
+    (a crawl's line is held time already; storage lines stay as they are)."""
+    if not held:
+        return None
+    compute = held["vcpu_seconds"] / 3600 * vcpu_hour
+    others = sum(line["usd"] for line in lines if line["kind"] != "compute" or line["item"] == CRAWL)
+    used = sum(line.get("cpu_seconds", 0.0) for line in lines if line["kind"] == "compute" and line["item"] != CRAWL)
+    return {
+        "vcpu_seconds": held["vcpu_seconds"],
+        "vcpu_hours": held["vcpu_seconds"] / 3600,
+        "compute_usd": compute,
+        "usd": compute + others,
+        "krw": (compute + others) * krw,
+        "busy_share": used / held["vcpu_seconds"] if held["vcpu_seconds"] else None,
+    }
 
 
 def _with_market(lines: list[dict[str, Any]], used: float, other: float) -> float:

@@ -165,8 +165,12 @@ def _headline(cost: dict[str, Any]) -> str:
     total = cost["total"]
     cards = [
         _card("total cost", usd(total["usd"]), krw(total["krw"]), "total-usd"),
-        _card("compute", f"{total['vcpu_hours']:,.3g} vCPU-h", f"{total['cpu_seconds']:,.0f} CPU seconds", "vcpu-hours"),
+        _card("compute used", f"{total['vcpu_hours']:,.3g} vCPU-h", f"{total['cpu_seconds']:,.0f} CPU seconds", "vcpu-hours"),
     ]
+    if total.get("held"):
+        held = total["held"]
+        cards.append(_card("machine time held", f"{held['vcpu_hours']:,.3g} vCPU-h",
+                           f"{usd(held['usd'])} as a cloud bills it · {krw(held['krw'])}", "held-vcpu-hours"))
     for lang, slot in cost["per_language"].items():
         note = "tokens (counted)" if slot["tokens_measured"] else "tokens (estimated from text bytes)"
         cards.append(_card(f"{_lang_name(lang)} tokens", f"{slot['tokens']:,}", note, f"tokens-{lang}"))
@@ -216,7 +220,24 @@ def _stages(cost: dict[str, Any]) -> str:
         + "<table><tr><th>item</th><th>kind</th><th>CPU seconds</th><th>USD</th><th>KRW</th><th>share</th></tr>"
         + body + foot + "</table>"
         + f"<p>The same run on the spot market: {usd(cost['total']['spot_usd'])}; on demand: {usd(cost['total']['on_demand_usd'])}.</p>"
+        + _held_note(cost)
         + "</section>"
+    )
+
+
+def _held_note(cost: dict[str, Any]) -> str:
+    """Which figure a bill follows: rented machines bill the time they are held, busy or idle."""
+    held, used = cost["total"].get("held"), cost["total"]
+    if not held:
+        return "<p>The run's wall time was not measured (re-measured from its ledger), so the machine time it held is unknown.</p>"
+    h = cost["held"]
+    return (
+        f"<p id=\"held-note\">A cloud bill follows the <b>machine time held</b>: the run's wall time ({_duration(h['wall_seconds'])}) "
+        f"times the {h['vcpus']} vCPUs of the {h['nodes']} machine(s) it used = {held['vcpu_hours']:,.3g} vCPU-hours, "
+        f"<b>{usd(held['usd'])}</b> ({krw(held['krw'])}) with storage. The table above prices the <b>CPU the work used</b>, "
+        f"{used['vcpu_hours']:,.3g} vCPU-hours, {usd(used['usd'])}: what the same work costs on machines kept busy "
+        f"(a shared cluster, or a big run where start-up and idle time are small). This run kept "
+        f"{_pct(held['busy_share'])} of the time it held busy.</p>"
     )
 
 
@@ -245,6 +266,7 @@ def _throughput(cost: dict[str, Any]) -> str:
         ("input records", f"{pages:,}"),
         ("input bytes", f"{in_bytes / 1e6:,.2f} MB"),
         ("run wall time", f"{wall:,.1f} s" if wall else "n/a"),
+        ("start-up per worker (fixed)", _startup(cost)),
         ("records per wall second", f"{pages / wall:,.1f}" if wall else "n/a"),
         ("records per vCPU-hour", f"{pages / hours:,.0f}" if hours else "n/a"),
         ("hardware", f"{hw['cpu_model']}, {hw['logical_cpus']} logical CPUs, {hw['memory_bytes'] / 2**30:,.0f} GiB, {hw['os']}"),
@@ -294,8 +316,8 @@ def _next_crawl(cost: dict[str, Any]) -> str:
     cards = [
         _card("next crawl, total", usd(total["point"]), f"{krw(plan['total_krw']['point'])} · 95% range: {span}", "forecast-usd"),
         _card("input pages to read", _count(plan["pages"]["point"]), f"{plan['warc_terabytes']['point']:,.1f} TB of WARC", "forecast-pages"),
-        _card(f"wall time on {plan['nodes']} nodes", f"{plan['wall_hours']['point'] / 24:,.1f} days",
-              f"{_count(plan['vcpu_hours']['point'])} vCPU-hours", "forecast-days"),
+        _card(f"wall time on {plan['nodes']} nodes", f"{plan['wall_days']['point']:,.1f} days",
+              f"{_count(plan['held_vcpu_hours']['point'])} vCPU-hours held", "forecast-days"),
     ]
     rows = "".join(
         f"<tr><td>{escape(name)}</td><td class=\"n\">{escape(point)}</td><td class=\"n\">{escape(low)}</td><td class=\"n\">{escape(high)}</td></tr>"
@@ -337,8 +359,11 @@ def _assumptions(cost: dict[str, Any]) -> str:
         f"Compute is priced by metered CPU time: {usd(pricing['vcpu_hour_usd'])} per vCPU-hour "
         f"({pricing['instance']}, {pricing['market'].replace('_', '-')}). Idle time of rented machines is not in it; "
         "`corpus budget` adds a utilisation factor for that.",
-        "The stage 'overhead' is CPU the operating system accounted to the run's processes outside every metered "
-        "stage: interpreter start-up, imports, model loading, writing staged parts, finalize bookkeeping.",
+        "The stage 'startup' is what each worker used before its first page: interpreter start-up, imports, "
+        "loading and warming up its models. It is paid once per worker, whatever the number of pages, so the "
+        "forecast adds it per worker instead of scaling it. The stage 'overhead' is the rest of the CPU the "
+        "operating system accounted to the run's processes outside every metered stage: writing staged parts, "
+        "Ray bookkeeping, finalize.",
         SPLIT_RULE[pricing["split_by"]],
         "Storage is billed per GiB-month of the output shards; storage requests as counted by the storage client.",
     ]
@@ -421,6 +446,26 @@ def _kv(rows: list[tuple[str, str]]) -> str:
 
 def _cpu(line: dict[str, Any]) -> str:
     return f"{line['cpu_seconds']:,.1f}" if "cpu_seconds" in line else ""
+
+
+def _startup(cost: dict[str, Any]) -> str:
+    fixed = cost.get("fixed")
+    if not fixed or not fixed["workers"]:
+        return "not metered apart in this run"
+    return (f"{fixed['per_worker_cpu_seconds']:,.1f} CPU s ({fixed['per_worker_wall_seconds']:,.1f} s wall) "
+            f"on each of {fixed['workers']} worker(s)")
+
+
+def _duration(seconds: float) -> str:
+    """Wall time as people say it: seconds, minutes, hours or days."""
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:,.0f} s"
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
 
 
 def _lang_name(lang: str) -> str:

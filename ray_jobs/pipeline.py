@@ -13,6 +13,7 @@ import logging
 import os
 from typing import Any, Literal
 
+from corpus import meter
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import PublishRefused, published_run
 from corpus.storage import expand_inputs, open_storage
@@ -42,6 +43,7 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     """Process every pending unit, then build shards, stats and manifest."""
     if not cfg.output:
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
+    meter.start_run()
     out = open_storage(cfg.output)
     plan_stats = Stats()
     units = plan_units(cfg, plan_stats)

@@ -55,18 +55,37 @@ def test_a_language_in_one_file_has_no_range(cost):
     assert budget["pages"]["point"] > 0 and budget["pages"]["low"] is None
 
 
-def test_more_nodes_shorten_the_wall_time_not_the_bill(cost):
-    one = forecast(cost, {"en": 200e9}, load_prices(), nodes=1)
-    ten = forecast(cost, {"en": 200e9}, load_prices(), nodes=10)
-    assert ten["wall_hours"]["point"] == pytest.approx(one["wall_hours"]["point"] / 10)
-    assert ten["total_usd"] == one["total_usd"]
+def test_more_nodes_shorten_the_wall_time_and_add_only_their_start_up(cost):
+    sheet = load_prices()
+    one = forecast(cost, {"en": 200e9}, sheet, nodes=1)
+    ten = forecast(cost, {"en": 200e9}, sheet, nodes=10)
+    rates, vcpus = one["rates"], sheet.instance("c7i.4xlarge").vcpus
+    assert rates["startup_cpu_per_worker"] > 0
+    assert ten["wall_hours"]["point"] < one["wall_hours"]["point"] / 5
+    extra_workers = 9 * vcpus
+    assert ten["vcpu_hours"]["point"] - one["vcpu_hours"]["point"] == pytest.approx(
+        rates["startup_cpu_per_worker"] * extra_workers / 3600
+    )
+    assert ten["compute_usd"]["point"] - one["compute_usd"]["point"] == pytest.approx(
+        rates["startup_wall_per_worker"] * extra_workers / 3600 * sheet.vcpu_hour("c7i.4xlarge", "on_demand")
+    )
 
 
-def test_doubling_the_target_doubles_compute(cost):
+def test_page_work_scales_with_the_target_and_start_up_does_not(cost):
     one = forecast(cost, {"en": 100e9}, load_prices(), market="spot")
     two = forecast(cost, {"en": 200e9}, load_prices(), market="spot")
-    assert two["compute_usd"]["point"] == pytest.approx(2 * one["compute_usd"]["point"])
+    fixed = one["fixed_vcpu_hours"]
+    assert fixed == two["fixed_vcpu_hours"] > 0
+    assert two["vcpu_hours"]["point"] - fixed == pytest.approx(2 * (one["vcpu_hours"]["point"] - fixed))
     assert one["compute_usd"]["point"] < forecast(cost, {"en": 100e9}, load_prices())["compute_usd"]["point"]
+
+
+def test_the_bill_follows_held_time_not_cpu_used(cost):
+    budget = forecast(cost, {"en": 200e9}, load_prices())
+    assert budget["held_vcpu_hours"]["point"] > budget["vcpu_hours"]["point"]
+    price = load_prices().vcpu_hour("c7i.4xlarge", "on_demand")
+    assert budget["compute_usd"]["point"] == pytest.approx(budget["held_vcpu_hours"]["point"] * price)
+    assert budget["wall_days"]["point"] == pytest.approx(budget["wall_hours"]["point"] / 24)
 
 
 def test_cli_prints_table_and_cited_assumptions(serial_run):
@@ -74,9 +93,18 @@ def test_cli_prints_table_and_cited_assumptions(serial_run):
     result = CliRunner().invoke(app, ["budget", "--from", str(out), "--target", "ko=50B", "--target", "en=200B", "--nodes", "4"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "input WARC, TB" in text and "wall time on 4 node(s)" in text
+    assert "input WARC, TB" in text and "wall time on 4 node(s), days" in text
     assert "ko is 0.74% of pages" in text and "commoncrawl.github.io/cc-crawl-statistics" in text
     assert "no range for ko" in text
+
+
+def test_cli_spreads_wall_time_over_the_reports_nodes_by_default(serial_run, cost):
+    out, _ = serial_run
+    result = CliRunner().invoke(app, ["budget", "--from", str(out), "--target", "ko=50B", "--target", "en=200B", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["nodes"] == cost["forecast"]["nodes"] == 10
+    assert data["wall_days"]["point"] == pytest.approx(cost["forecast"]["wall_days"]["point"], rel=1e-6)
 
 
 def test_cli_json_matches_the_forecast(serial_run, cost):

@@ -118,7 +118,7 @@ def test_next_crawl_section_prices_the_configured_targets(serial_run, tmp_path):
     texts = _Texts()
     texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
     assert texts.by_id["forecast-usd"] == usd(expected["total_usd"]["point"])
-    assert texts.by_id["forecast-days"] == f"{expected['wall_hours']['point'] / 24:,.1f} days"
+    assert texts.by_id["forecast-days"] == f"{expected['wall_days']['point']:,.1f} days"
 
 
 def test_report_forecasts_other_targets_and_names_languages_it_cannot(serial_run, tmp_path):
@@ -142,3 +142,16 @@ def test_report_refuses_a_malformed_target(serial_run):
     out, _ = serial_run
     result = CliRunner().invoke(app, ["report", str(out), "--target", "korean=lots"])
     assert result.exit_code == 2 and "LANG=TOKENS" in " ".join(result.output.split())
+
+
+def test_report_says_a_bill_follows_machine_time_held_and_prices_both(serial_run, tmp_path):
+    out, _ = serial_run
+    cost = json.loads((out / "cost.json").read_text())
+    texts = _Texts()
+    texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
+    held = cost["total"]["held"]
+    assert texts.by_id["held-vcpu-hours"] == f"{held['vcpu_hours']:,.3g} vCPU-h"
+    note = " ".join(texts.by_id["held-note"].split())
+    assert "A cloud bill follows the machine time held" in note
+    assert usd(held["usd"]) in note and usd(cost["total"]["usd"]) in note
+    assert f"{cost['held']['vcpus']} vCPUs of the 1 machine(s)" in note
