@@ -6,9 +6,12 @@ and how much CPU it took. A target of T tokens in language L then needs
 
     pages = T / (tokens per L-page) / (share of L among all pages)
 
-input pages (one pass over the input serves every language, so the largest
-language's need sets it). WARC bytes, requests and the per-page part of the
-CPU scale with pages; the run's start-up (imports, loading and warming up
+new input pages (one pass over the input serves every language, so the largest
+language's need sets it). A crawl holds only so many pages, and a further
+crawl repeats much of the last: `supply` says how many crawls the pages take,
+how many pages are read to find them (repeats included), and whether all of
+Common Crawl holds the target at all. WARC bytes, requests and the per-page
+part of the CPU scale with the pages read; the run's start-up (imports, loading and warming up
 models: `cost["fixed"]`) is paid once per worker, so it grows with workers
 and nodes, not pages. A small pilot is mostly start-up: scaling it with pages
 would over-forecast several times.
@@ -18,8 +21,11 @@ or from the run's own input (`mix="run"`).
 The range comes from the variance between input files: each per-page rate is a
 ratio estimate over files, with its standard error from the spread of the
 files' own ratios (the usual ratio estimator); low and high use the rates 1.96
-standard errors either side. With fewer than two files holding a language, that
-language's rate has no range and the budget says so.
+standard errors either side. A language held by one file only gets its range
+from resampling that file's pages (`cost["page_yield"]`, a bootstrap), which
+sees the variation between pages but not between files; CPU and bytes per
+page from one file keep their measured value at both ends, and the budget
+says so.
 """
 
 from __future__ import annotations
@@ -77,11 +83,13 @@ def forecast(
     assumptions: list[dict[str, Any]] = []
     per_lang = {lang: _language_need(cost, lang, tokens, sheet, mix, assumptions) for lang, tokens in targets.items()}
     pages = _max_range([need["pages"] for need in per_lang.values()])
+    supply = _supply(cost, per_lang, pages, sheet, assumptions)
+    read = supply["pages_read"]
     rates = pilot_rates(cost)
     workers = nodes * inst.vcpus
     util = sheet.assumptions.cluster_utilisation
     fixed_cpu = rates["driver_cpu_seconds"] + rates["startup_cpu_per_worker"] * workers
-    marginal_cpu = _scale(pages, rates["cpu_per_page"], 1.0)
+    marginal_cpu = _scale(read, rates["cpu_per_page"], 1.0)
     vcpu_hours = _shift(_scale(marginal_cpu, None, 1 / 3600), fixed_cpu / 3600)
     wall_seconds = _shift(_scale(marginal_cpu, None, 1 / (workers * util.value)), rates["startup_wall_per_worker"])
     wall_hours = _scale(wall_seconds, None, 1 / 3600)
@@ -90,7 +98,7 @@ def forecast(
     vcpu_price = sheet.vcpu_hour(instance, market)
     compute_usd = _scale(held_vcpu_hours, None, vcpu_price)
     bytes_page = rates["bytes_per_page"]
-    warc_bytes = _scale(pages, bytes_page, 1.0)
+    warc_bytes = _scale(read, bytes_page, 1.0)
     output_bytes = sum(need["output_bytes"] for need in per_lang.values())
     storage_usd = output_bytes / GIB * sheet.storage.gb_month.value
     requests = _requests(warc_bytes, output_bytes, cost, sheet)
@@ -116,6 +124,8 @@ def forecast(
         "market": market,
         "languages": per_lang,
         "pages": pages,
+        "pages_read": read,
+        "supply": supply,
         "rates": rates,
         "warc_terabytes": _scale(warc_bytes, None, 1e-12),
         "fixed_vcpu_hours": fixed_cpu / 3600,
@@ -155,11 +165,11 @@ def pilot_rates(cost: dict[str, Any]) -> dict[str, Any]:
         "pages": pages,
         "files": files,
         "metered_apart": bool(fixed),
-        "cpu_per_page": _rescale(spread, marginal / pages),
+        "cpu_per_page": _filled(_rescale(spread, marginal / pages)),
         "startup_cpu_per_worker": fixed.get("per_worker_cpu_seconds", 0.0),
         "startup_wall_per_worker": fixed.get("per_worker_wall_seconds", 0.0),
         "driver_cpu_seconds": driver,
-        "bytes_per_page": _ratio([(i["pages"], i["input_bytes"]) for i in inputs if i["pages"] and i["input_bytes"]]),
+        "bytes_per_page": _filled(_ratio([(i["pages"], i["input_bytes"]) for i in inputs if i["pages"] and i["input_bytes"]])),
         "output_bytes_per_page": sum(v["bytes"] for v in cost["languages"].values()) / pages,
         "requests_per_file": {verb: slot["requests"] / files for verb, slot in cost["requests"].items()},
     }
@@ -179,26 +189,49 @@ def predict_run(cost: dict[str, Any], pages: float, files: int, workers: int = 1
 
 
 def table_rows(budget: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(quantity, point, low, high) rows for the printed table."""
-    rows = [
-        ("input pages", budget["pages"], "{:,.0f}"),
-        ("input WARC, TB", budget["warc_terabytes"], "{:,.2f}"),
-        ("compute used, vCPU-hours", budget["vcpu_hours"], "{:,.0f}"),
-        ("compute held (billed), vCPU-hours", budget["held_vcpu_hours"], "{:,.0f}"),
-        ("node-hours", budget["node_hours"], "{:,.0f}"),
-        (f"wall time on {budget['nodes']} node(s), days", budget["wall_days"], "{:,.1f}"),
-        ("GET requests", budget["requests"]["get"], "{:,.0f}"),
-        ("PUT requests", budget["requests"]["put"], "{:,.0f}"),
-        ("compute, USD (held)", budget["compute_usd"], "{:,.0f}"),
-        ("requests, USD", budget["requests"]["usd"], "{:,.2f}"),
-        ("total, USD", budget["total_usd"], "{:,.0f}"),
-        ("total, KRW", budget["total_krw"], "{:,.0f}"),
+    """(quantity, point, low, high) rows for the printed table; single figures have no range."""
+    ranged = lambda name, r, f: (name, *(_fmt(r.get(k), f) for k in ("point", "low", "high")))  # noqa: E731
+    single = lambda name, v, f: (name, f.format(v), "", "")  # noqa: E731
+    return [
+        ranged("new pages needed", budget["pages"], "{:,.0f}"),
+        ranged("pages read (repeats included)", budget["pages_read"], "{:,.0f}"),
+        ranged("Common Crawl crawls", budget["supply"]["crawls"], "{:,.1f}"),
+        ranged("input WARC, TB", budget["warc_terabytes"], "{:,.2f}"),
+        single("output, TB (stored)", budget["output_terabytes"], "{:,.3f}"),
+        single("storage, USD per month", budget["storage_usd_per_month"], "{:,.2f}"),
+        ranged("vCPU-hours used", budget["vcpu_hours"], "{:,.0f}"),
+        single("  of which start-up", budget["fixed_vcpu_hours"], "{:,.1f}"),
+        ranged("vCPU-hours held (billed)", budget["held_vcpu_hours"], "{:,.0f}"),
+        ranged("node-hours", budget["node_hours"], "{:,.0f}"),
+        ranged(f"days on {budget['nodes']} node(s)", budget["wall_days"], "{:,.1f}"),
+        ranged("GET requests", budget["requests"]["get"], "{:,.0f}"),
+        ranged("PUT requests", budget["requests"]["put"], "{:,.0f}"),
+        ranged("compute, USD (held)", budget["compute_usd"], "{:,.0f}"),
+        ranged("requests, USD", budget["requests"]["usd"], "{:,.2f}"),
+        ranged("total, USD", budget["total_usd"], "{:,.0f}"),
+        ranged("total, KRW", budget["total_krw"], "{:,.0f}"),
     ]
-    out = [(name, *(_fmt(r.get(k), f) for k in ("point", "low", "high"))) for name, r, f in rows]
-    out.insert(2, ("output, TB (stored)", f"{budget['output_terabytes']:,.3f}", "", ""))
-    out.insert(3, ("storage, USD per month", f"{budget['storage_usd_per_month']:,.2f}", "", ""))
-    out.insert(6, ("of which start-up (fixed), vCPU-hours", f"{budget['fixed_vcpu_hours']:,.1f}", "", ""))
-    return out
+
+
+def range_notes(budget: dict[str, Any]) -> list[str]:
+    """Where each range comes from, in words, for the CLI and the report."""
+    notes = []
+    for lang, need in budget["languages"].items():
+        if need["range_from"] == "pages":
+            notes.append(f"range for {lang} from resampling its {need['resampled_pages']:,} pages in one input file "
+                         "(page-to-page variation; a pilot of more files also shows file-to-file variation)")
+        elif need["range_from"] is None:
+            notes.append(f"no range for {lang}: one input file holds it and the run has no token counts to resample")
+    if budget["rates"]["files"] < 2:
+        notes.append("CPU and WARC bytes per page measured on one file: the same at both ends of the range")
+    return notes
+
+
+def span(value: dict[str, float | None], fmt) -> str:
+    """'low–high' of a range, or 'no range'."""
+    if value.get("low") is None or value.get("high") is None:
+        return "no range"
+    return f"{fmt(value['low'])}–{fmt(value['high'])}"
 
 
 def _measured_text(cost: dict[str, Any], rates: dict[str, Any], workers: int) -> str:
@@ -210,6 +243,66 @@ def _measured_text(cost: dict[str, Any], rates: dict[str, Any], workers: int) ->
             f"start-up {rates['startup_cpu_per_worker']:,.1f} CPU-s per worker, paid once by each of {workers:,} workers")
 
 
+# --- supply ----------------------------------------------------------------------------------
+def _supply(cost, per_lang, pages, sheet: PriceSheet, assumptions) -> dict[str, Any]:
+    """How many Common Crawl crawls the pages take, and whether all of Common Crawl holds the target.
+
+    The first crawl gives all its pages; each further one only its new share
+    (cross-crawl dedup removes the rest): crawls = 1 + (pages - P) / (P x new share).
+    Reading a further crawl reads all of its pages, repeats included, so the
+    pages read (what CPU, bytes and requests follow) exceed the new pages needed.
+    The new share is measured when the run deduplicated against an index of
+    earlier corpora (the share of documents dedup kept: within-run duplicates
+    count too, so it is a lower bound), the sheet's cited figure otherwise.
+    The ceiling is what FineWeb-2 kept from every crawl, in documents, at this
+    run's tokens per kept document.
+    """
+    sup = sheet.supply
+    per_crawl = sup.pages_per_crawl.value
+    new_share, measured = _new_share(cost, sup.new_page_share.value)
+    if not 0 < new_share <= 1:
+        raise BudgetError(f"supply.new_page_share must be above 0 and at most 1, got {new_share}")
+    crawls = {k: None if v is None else 1 + max(v - per_crawl, 0.0) / (per_crawl * new_share) for k, v in pages.items()}
+    # Every page of a further crawl is read; dedup then drops the repeats.
+    read = {k: None if v is None else min(v, per_crawl) + max(v - per_crawl, 0.0) / new_share for k, v in pages.items()}
+    warnings = []
+    if crawls["point"] > sup.crawls.value:
+        warnings.append(f"the target needs {crawls['point']:,.0f} crawls; Common Crawl has about {sup.crawls.value:,.0f}")
+    langs = {}
+    for lang, need in per_lang.items():
+        slot = cost["per_language"][lang]
+        per_doc = slot["tokens"] / slot["docs"] if slot["docs"] else 0.0
+        kept = sup.kept_documents.get(lang)
+        ceiling = kept.value * per_doc if kept else None
+        first = per_crawl * need["page_share"] * need["tokens_per_page"]["point"]
+        langs[lang] = {"pages_per_crawl": per_crawl * need["page_share"], "tokens_first_crawl": first,
+                       "tokens_further_crawl": first * new_share, "ceiling_tokens": ceiling,
+                       "exceeds": ceiling is not None and need["tokens"] > ceiling}
+        if langs[lang]["exceeds"]:
+            warnings.append(f"{lang}: the target of {need['tokens']:,.0f} tokens exceeds what all of Common Crawl gave "
+                            f"FineWeb-2 ({kept.value:,.0f} documents, about {ceiling:,.0f} tokens at this run's "
+                            f"{per_doc:,.0f} tokens per kept document)")
+        if kept:
+            assumptions.append(_cite(f"ceiling {lang}", f"all of Common Crawl kept {kept.value:,.0f} {lang} documents after filtering and dedup", kept))
+    assumptions.append(_cite("crawl size", f"{per_crawl:,.0f} pages per Common Crawl crawl", sup.pages_per_crawl))
+    if measured:
+        assumptions.append({"what": "new share", "text": f"{new_share:.1%} of a further crawl's documents are new: measured by this run's dedup against an index",
+                            "source": "cost.json of the run (dedup stages)", "date": cost.get("priced_at", "")})
+    else:
+        assumptions.append(_cite("new share", f"{new_share:.1%} of a further crawl's pages are new after cross-crawl dedup", sup.new_page_share))
+    return {"pages_per_crawl": per_crawl, "pages_read": read, "new_share": new_share, "new_share_measured": measured, "crawls": crawls,
+            "crawls_available": sup.crawls.value, "languages": langs, "warnings": warnings}
+
+
+def _new_share(cost: dict[str, Any], default: float) -> tuple[float, bool]:
+    """Share of documents dedup kept, when the run deduplicated against an index; else the default."""
+    if not cost.get("run", {}).get("config", {}).get("dedup", {}).get("index"):
+        return default, False
+    entering = sum(v["docs_in"] for v in cost["stages"].get("dedup_exact", {}).get("by_lang", {}).values())
+    left = sum(v["docs_out"] for v in cost["stages"].get("dedup_near", {}).get("by_lang", {}).values())
+    return (left / entering, True) if entering else (default, False)
+
+
 # --- per-language need ---------------------------------------------------------------------
 def _language_need(cost, lang, tokens, sheet, mix, assumptions) -> dict[str, Any]:
     slot = cost["per_language"].get(lang)
@@ -219,7 +312,15 @@ def _language_need(cost, lang, tokens, sheet, mix, assumptions) -> dict[str, Any
     tokens_per_text_byte = slot["tokens"] / slot["text_bytes"] if slot["text_bytes"] else 0.0
     files = [(i["pages_by_lang"].get(lang, 0), i["text_bytes_by_lang"].get(lang, 0) * tokens_per_text_byte) for i in cost["inputs"]]
     files = [(x, y) for x, y in files if x > 0]
-    per_page = _ratio(files)
+    per_page, range_from = _ratio(files), "files"
+    resampled = cost.get("page_yield", {}).get(lang)
+    if len(files) < 2 and resampled:
+        boot = resampled["tokens_per_page"]
+        factor = per_page["point"] / boot["point"] if boot["point"] else 0.0
+        per_page = {"point": per_page["point"], "low": boot["low"] * factor, "high": boot["high"] * factor}
+        range_from = "pages"
+    elif len(files) < 2:
+        range_from = None
     share = _share(cost, lang, sheet, mix, assumptions)
     pages = {k: (tokens / (v * share) if v else None) for k, v in _swap(per_page).items()}
     bytes_per_token = cost["languages"][lang]["bytes"] / slot["tokens"]
@@ -231,6 +332,8 @@ def _language_need(cost, lang, tokens, sheet, mix, assumptions) -> dict[str, Any
         "tokens_per_page": per_page,
         "page_share": share,
         "files_with_language": len(files),
+        "range_from": range_from,
+        "resampled_pages": resampled["pages"] if range_from == "pages" else None,
         "pages": pages,
         "output_bytes": tokens * bytes_per_token,
     }
@@ -271,6 +374,11 @@ def _swap(rate: dict[str, float | None]) -> dict[str, float | None]:
 def _rescale(spread: dict[str, float | None], point: float) -> dict[str, float | None]:
     factor = point / spread["point"] if spread["point"] else 1.0
     return {k: (v * factor if v is not None else None) for k, v in spread.items()}
+
+
+def _filled(rate: dict[str, float | None]) -> dict[str, float | None]:
+    """A rate measured on one file: its point at both ends (the yield's range still spreads the forecast)."""
+    return {k: rate["point"] if v is None else v for k, v in rate.items()}
 
 
 def _shift(a: dict[str, float | None], by: float) -> dict[str, float | None]:

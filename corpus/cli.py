@@ -527,7 +527,7 @@ def budget(
     """Forecast input pages, WARC TB, compute, wall time, storage, requests and cost for token targets."""
     import json
 
-    from corpus.budget import BudgetError, forecast, parse_target, table_rows
+    from corpus.budget import BudgetError, forecast, parse_target, range_notes, span, table_rows
     from corpus.prices import PriceError, load_prices
     from corpus.storage import open_storage
 
@@ -546,7 +546,7 @@ def budget(
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    out = Console()
+    out = Console(width=max(Console().width, 100))  # a table wrapped at 80 columns splits its labels
     goal = ", ".join(f"{lang} {tokens:,.0f} tokens" for lang, tokens in targets.items())
     table = Table(title=f"budget for {goal} ({instance}, {market.replace('_', '-')}, {nodes} node(s))")
     for col in ("quantity", "estimate", "low", "high"):
@@ -557,9 +557,13 @@ def budget(
     out.print("assumptions:")
     for item in result["assumptions"]:
         out.print(f"  - {item['text']} [{item['source']}, {item['date']}]", markup=False, highlight=False)
-    thin = [lang for lang, need in result["languages"].items() if need["files_with_language"] < 2]
-    if thin:
-        out.print(f"no range for {', '.join(thin)}: fewer than two input files hold it; budget from a run with more files")
+    total = result["total_usd"]
+    out.print(f"total: {total['point']:,.0f} USD (95% range {span(total, lambda v: f'{v:,.0f}')} USD); "
+              f"{result['wall_days']['point']:,.1f} days on {nodes} node(s)", markup=False, highlight=False)
+    for warning in result["supply"]["warnings"]:
+        out.print(f"warning: {warning}", markup=False, highlight=False)
+    for note in range_notes(result):
+        out.print(note, markup=False, highlight=False)
 
 
 def _cost_config(model, prices, instance, market, krw_per_usd, split_by, **more):

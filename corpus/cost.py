@@ -38,10 +38,15 @@ import io
 import os
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from corpus import meter
 from corpus.config import CostConfig
 from corpus.prices import PriceSheet
 from corpus.stats import UNKNOWN_LANG, Stats
+from corpus.storage import Storage
 
 FORMAT = 1
 STARTUP = "startup"
@@ -49,6 +54,8 @@ OVERHEAD = "overhead"
 CRAWL = "crawl"
 LANGID_STAGE = "langid"
 GIB = 1024**3
+RESAMPLES = 1000
+MAX_RESAMPLED_PAGES = 20_000
 WRITE_VERBS = {"put", "post", "list", "copy"}
 FREE_VERBS = {"delete"}
 
@@ -142,6 +149,31 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
         },
         "per_language": _per_language(usage, lines, krw, sheet),
     }
+
+
+def page_yield(out: Storage, usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Tokens per input page of each output language, with a bootstrap 95% range.
+
+    Every page language ID gave to the language is one value: the tokens of its
+    document in the shards, or 0 for a page a later stage (quality, dedup)
+    removed. Resampling those pages 1,000 times (seeded, so a re-price gives
+    the same range) gives a range even from a single input file; it sees the
+    variation between pages, not between crawls or files. Above 20,000 pages a
+    sample of them is resampled and the spread scaled back to all the pages.
+    """
+    found = {}
+    langid = usage["stages"].get(LANGID_STAGE, {}).get("by_lang", {})
+    for lang in sorted(usage["languages"]):
+        pages = langid.get(lang, {}).get("docs_in", 0)
+        tokens = _shard_tokens(out, lang)
+        if not pages or tokens is None:
+            continue
+        values = np.zeros(max(pages, len(tokens)))
+        values[: len(tokens)] = tokens
+        point, low, high = _bootstrap_mean(values, seed=sum(map(ord, lang)))
+        found[lang] = {"pages": int(values.size), "docs": len(tokens), "resamples": RESAMPLES,
+                       "tokens_per_page": {"point": point, "low": low, "high": high}}
+    return found
 
 
 def funnel(stats: Stats, langs: list[str]) -> list[dict[str, Any]]:
@@ -322,6 +354,29 @@ def _input(entry: dict[str, Any]) -> dict[str, Any]:
         "pages_by_lang": {lang: v["docs_in"] for lang, v in sorted(langid.items())},
         "text_bytes_by_lang": text,
     }
+
+
+def _shard_tokens(out: Storage, lang: str) -> np.ndarray | None:
+    """n_tokens of every document in the language's shards; None without token counts."""
+    parts = [rel for rel in sorted(out.list(f"shards/lang={lang}/")) if rel.endswith(".parquet")]
+    columns = []
+    for rel in parts:
+        part = pq.ParquetFile(pa.BufferReader(out.read_bytes(rel)))
+        if "n_tokens" not in part.schema_arrow.names:
+            return None
+        columns.append(part.read(columns=["n_tokens"])["n_tokens"].to_numpy(zero_copy_only=False))
+    return np.concatenate(columns) if columns else None
+
+
+def _bootstrap_mean(values: np.ndarray, seed: int) -> tuple[float, float, float]:
+    """The mean and the 2.5th and 97.5th percentiles of its bootstrap distribution."""
+    rng = np.random.default_rng(seed)
+    sample = values if values.size <= MAX_RESAMPLED_PAGES else rng.choice(values, MAX_RESAMPLED_PAGES, replace=False)
+    means = np.array([rng.choice(sample, sample.size).mean() for _ in range(RESAMPLES)])
+    point = float(values.mean())
+    shrink = np.sqrt(sample.size / values.size)  # the spread of a mean over all pages, not over the sample
+    low, high = np.percentile(means - sample.mean(), [2.5, 97.5]) * shrink
+    return point, max(point + float(low), 0.0), point + float(high)
 
 
 def _local_size(uri: str) -> int | None:

@@ -61,6 +61,18 @@ class Assumptions(BaseModel):
     cluster_utilisation: Price
 
 
+class Supply(BaseModel):
+    """What Common Crawl holds: pages per crawl, how much of a further crawl is new, crawls to date,
+    and documents kept from all of it per language (a ceiling)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pages_per_crawl: Price
+    new_page_share: Price
+    crawls: Price
+    kept_documents: dict[str, Price] = Field(default_factory=dict)
+
+
 class PriceSheet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +82,7 @@ class PriceSheet(BaseModel):
     gpu_hour: Price
     storage: StoragePrices
     assumptions: Assumptions
+    supply: Supply
     sources: list[str] = Field(default_factory=list, description="the files merged, defaults first")
 
     def instance(self, name: str) -> Instance:

@@ -16,7 +16,7 @@ from typing import Any
 
 from corpus import cost as costing
 from corpus import meter
-from corpus.budget import BudgetError, forecast, parse_target, table_rows
+from corpus.budget import BudgetError, forecast, parse_target, range_notes, span, table_rows
 from corpus.config import CostConfig, RunConfig
 from corpus.crawl_usage import crawls_behind
 from corpus.prices import PriceSheet, load_prices
@@ -43,6 +43,7 @@ def write_run_report(
         metered.bump(name, value)
     usage = costing.measure(run_id, cfg.sha256(), metered, entries, languages, meter.process_snapshot())
     usage["crawls"] = crawls_behind(usage["inputs"])
+    usage["page_yield"] = costing.page_yield(out, usage)
     usage["run"] = {"inputs": list(cfg.input), "output": cfg.output, "config": cfg.model_dump(mode="json", exclude={"ray"})}
     return _write(out, usage, cfg.cost)
 
@@ -55,6 +56,8 @@ def rewrite_report(out: Storage, cost_cfg: CostConfig) -> dict[str, Any]:
     """
     if out.exists(COST_JSON):
         usage = json.loads(out.read_bytes(COST_JSON))
+        if "page_yield" not in usage:  # priced before page yields were measured
+            usage["page_yield"] = costing.page_yield(out, usage)
     elif out.exists("stats.json") and out.exists("manifest.json"):
         usage = _measure_finished(out)
     else:
@@ -156,6 +159,7 @@ def _measure_finished(out: Storage) -> dict[str, Any]:
     entries = [json.loads(out.read_bytes(rel)) for rel in sorted(out.list(UNITS_DIR)) if rel.endswith(".json")]
     usage = costing.measure(manifest["run_id"], manifest["config_sha256"], stats, entries, manifest["languages"], None)
     usage["crawls"] = crawls_behind(usage["inputs"])
+    usage["page_yield"] = costing.page_yield(out, usage)
     usage["note"] = "measured after the run from its ledger: the driver's own start-up and finalize CPU are not included"
     return usage
 
@@ -312,10 +316,12 @@ def _next_crawl(cost: dict[str, Any]) -> str:
         return f"<section><h2>The next crawl</h2><p>{escape(plan['why'])}.</p>{skipped}</section>"
     goal = " and ".join(f"{_tokens(n)} {_lang_name(lang)} tokens" for lang, n in plan["targets"].items())
     total = plan["total_usd"]
-    span = f"{usd(total['low'])} to {usd(total['high'])}" if total["low"] is not None else "no range"
     cards = [
-        _card("next crawl, total", usd(total["point"]), f"{krw(plan['total_krw']['point'])} · 95% range: {span}", "forecast-usd"),
-        _card("input pages to read", _count(plan["pages"]["point"]), f"{plan['warc_terabytes']['point']:,.1f} TB of WARC", "forecast-pages"),
+        _card("next crawl, total", usd(total["point"]), f"{krw(plan['total_krw']['point'])} · 95% range: {span(total, usd)}", "forecast-usd"),
+        _card("input pages to read", _count(plan["pages_read"]["point"]), f"{plan['warc_terabytes']['point']:,.1f} TB of WARC", "forecast-pages"),
+        _card("Common Crawl crawls", f"{plan['supply']['crawls']['point']:,.1f}",
+              f"{_pct(plan['supply']['new_share'])} of each further crawl is new; {plan['supply']['crawls_available']:,.0f} crawls to date",
+              "forecast-crawls"),
         _card(f"wall time on {plan['nodes']} nodes", f"{plan['wall_days']['point']:,.1f} days",
               f"{_count(plan['held_vcpu_hours']['point'])} vCPU-hours held", "forecast-days"),
     ]
@@ -323,16 +329,15 @@ def _next_crawl(cost: dict[str, Any]) -> str:
         f"<tr><td>{escape(name)}</td><td class=\"n\">{escape(point)}</td><td class=\"n\">{escape(low)}</td><td class=\"n\">{escape(high)}</td></tr>"
         for name, point, low, high in table_rows(plan)
     )
-    thin = [lang for lang, need in plan["languages"].items() if need["files_with_language"] < 2]
-    notes = [
-        f"{a['text']} [{a['source']}, {a['date']}]" for a in plan["assumptions"]
-    ] + ([f"No range for {', '.join(map(_lang_name, thin))}: fewer than two input files hold it."] if thin else [])
+    notes = [f"{a['text']} [{a['source']}, {a['date']}]" for a in plan["assumptions"]] + range_notes(plan)
     return (
         f"<section><h2>The next crawl</h2><p>What {escape(goal)} would cost, extrapolated from this run's measured "
         f"yield and CPU per page on {escape(plan['instance'])} ({escape(plan['market'].replace('_', '-'))}). "
-        "Ranges come from the spread between this run's input files.</p>"
+        "Ranges (95%) come from the spread between this run's input files, or from resampling pages where one file holds a language.</p>"
         f"<div class=\"cards\">{''.join(cards)}</div>"
-        "<table><tr><th>quantity</th><th>estimate</th><th>low</th><th>high</th></tr>" + rows + "</table>"
+        + "".join(f"<p class=\"warn\" id=\"supply-warning\">{escape(w)}.</p>" for w in plan["supply"]["warnings"][:1])
+        + "".join(f"<p class=\"warn\">{escape(w)}.</p>" for w in plan["supply"]["warnings"][1:])
+        + "<table><tr><th>quantity</th><th>estimate</th><th>low</th><th>high</th></tr>" + rows + "</table>"
         "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + f"</ul>{skipped}</section>"
     )
 
@@ -518,5 +523,6 @@ th,td{border:1px solid #e2e8f0;padding:5px 8px;text-align:left;vertical-align:to
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:700}
 svg{background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin:8px 0}
 svg .ct{font-size:14px;font-weight:600;fill:#2d3748}svg .cl{font-size:13px;fill:#2d3748}
+.warn{background:#fffaf0;border-left:4px solid #c05621;padding:8px 12px}
 pre{background:#1a202c;color:#e2e8f0;padding:12px;border-radius:6px;overflow-x:auto;white-space:pre-wrap}
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -49,10 +51,29 @@ def test_range_comes_from_variance_between_input_files(cost):
         assert budget[key]["low"] < budget[key]["point"] < budget[key]["high"], key
 
 
-def test_a_language_in_one_file_has_no_range(cost):
+def test_a_language_in_one_file_gets_its_range_from_resampling_its_pages(cost):
     budget = forecast(cost, {"ko": 50e9}, load_prices())
-    assert budget["languages"]["ko"]["files_with_language"] == 1
-    assert budget["pages"]["point"] > 0 and budget["pages"]["low"] is None
+    need = budget["languages"]["ko"]
+    assert need["files_with_language"] == 1 and need["range_from"] == "pages"
+    assert need["resampled_pages"] == cost["page_yield"]["ko"]["pages"] > 1
+    rate = need["tokens_per_page"]
+    assert rate["low"] < rate["point"] < rate["high"]
+    for key in ("pages", "vcpu_hours", "total_usd", "wall_days"):
+        assert budget[key]["low"] < budget[key]["point"] < budget[key]["high"], key
+
+
+def test_page_yield_is_a_bootstrap_of_shard_tokens_over_language_pages(serial_run, cost):
+    """Pages a later stage removed count as 0 tokens; the range is the mean's sampling spread."""
+    out, _ = serial_run
+    parts = (out / "shards" / "lang=en").glob("*.parquet")
+    tokens = np.concatenate([pq.read_table(p, columns=["n_tokens"])["n_tokens"].to_numpy() for p in parts])
+    slot = cost["page_yield"]["en"]
+    pages = cost["stages"]["langid"]["by_lang"]["en"]["docs_in"]
+    assert slot["pages"] == pages > len(tokens) == slot["docs"]
+    assert slot["tokens_per_page"]["point"] == pytest.approx(tokens.sum() / pages)
+    sd = np.concatenate([tokens, np.zeros(pages - len(tokens))]).std() / np.sqrt(pages)
+    half = (slot["tokens_per_page"]["high"] - slot["tokens_per_page"]["low"]) / 2
+    assert half == pytest.approx(1.96 * sd, rel=0.15)
 
 
 def test_more_nodes_shorten_the_wall_time_and_add_only_their_start_up(cost):
@@ -88,14 +109,51 @@ def test_the_bill_follows_held_time_not_cpu_used(cost):
     assert budget["wall_days"]["point"] == pytest.approx(budget["wall_hours"]["point"] / 24)
 
 
+def test_pages_beyond_one_crawl_take_further_crawls_and_read_their_repeats(cost):
+    sheet = load_prices()
+    budget = forecast(cost, {"ko": 50e9}, sheet)
+    per_crawl, new = sheet.supply.pages_per_crawl.value, sheet.supply.new_page_share.value
+    pages = budget["pages"]["point"]
+    assert pages > per_crawl
+    assert budget["supply"]["crawls"]["point"] == pytest.approx(1 + (pages - per_crawl) / (per_crawl * new))
+    assert budget["pages_read"]["point"] == pytest.approx(per_crawl + (pages - per_crawl) / new)
+    rates = budget["rates"]
+    assert budget["vcpu_hours"]["point"] * 3600 == pytest.approx(
+        rates["cpu_per_page"]["point"] * budget["pages_read"]["point"] + budget["fixed_vcpu_hours"] * 3600
+    )
+
+
+def test_a_target_beyond_all_of_common_crawl_is_named(serial_run, cost):
+    budget = forecast(cost, {"ko": 500e9}, load_prices())
+    ko = budget["supply"]["languages"]["ko"]
+    per_doc = cost["per_language"]["ko"]["tokens"] / cost["per_language"]["ko"]["docs"]
+    assert ko["ceiling_tokens"] == pytest.approx(60.9e6 * per_doc) and ko["exceeds"]
+    assert not forecast(cost, {"ko": 1e9}, load_prices())["supply"]["languages"]["ko"]["exceeds"]
+    out, _ = serial_run
+    result = CliRunner().invoke(app, ["budget", "--from", str(out), "--target", "ko=500B"])
+    assert result.exit_code == 0, result.output
+    assert "exceeds what all of Common Crawl gave FineWeb-2" in " ".join(result.output.split())
+
+
+def test_a_run_deduplicated_against_an_index_measures_the_new_share(cost):
+    indexed = json.loads(json.dumps(cost))
+    indexed["run"]["config"]["dedup"]["index"] = "s3://corpus/index"
+    indexed["stages"]["dedup_exact"]["by_lang"] = {"ko": {"docs_in": 100, "bytes_in": 0, "docs_out": 90, "bytes_out": 0}}
+    indexed["stages"]["dedup_near"]["by_lang"] = {"ko": {"docs_in": 90, "bytes_in": 0, "docs_out": 60, "bytes_out": 0}}
+    supply = forecast(indexed, {"ko": 50e9}, load_prices())["supply"]
+    assert supply["new_share"] == pytest.approx(0.6) and supply["new_share_measured"]
+    assert forecast(cost, {"ko": 50e9}, load_prices())["supply"]["new_share"] == load_prices().supply.new_page_share.value
+
+
 def test_cli_prints_table_and_cited_assumptions(serial_run):
     out, _ = serial_run
     result = CliRunner().invoke(app, ["budget", "--from", str(out), "--target", "ko=50B", "--target", "en=200B", "--nodes", "4"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "input WARC, TB" in text and "wall time on 4 node(s), days" in text
+    assert "input WARC, TB" in text and "days on 4 node(s)" in text and "vCPU-hours held (billed)" in text
     assert "ko is 0.74% of pages" in text and "commoncrawl.github.io/cc-crawl-statistics" in text
-    assert "no range for ko" in text
+    assert "Common Crawl crawls" in text and "pages read (repeats included)" in text
+    assert "range for ko from resampling its" in text and "total:" in text and "USD (95% range" in text
 
 
 def test_cli_spreads_wall_time_over_the_reports_nodes_by_default(serial_run, cost):

@@ -155,3 +155,17 @@ def test_report_says_a_bill_follows_machine_time_held_and_prices_both(serial_run
     assert "A cloud bill follows the machine time held" in note
     assert usd(held["usd"]) in note and usd(cost["total"]["usd"]) in note
     assert f"{cost['held']['vcpus']} vCPUs of the 1 machine(s)" in note
+
+
+def test_report_names_the_crawls_needed_and_a_target_beyond_the_supply(serial_run, tmp_path):
+    out, _ = serial_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    result = CliRunner().invoke(app, ["report", str(copy), "--target", "ko=500B"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((copy / "cost.json").read_text())["forecast"]
+    texts = _Texts()
+    texts.feed(_chromium(tmp_path, "--dump-dom", (copy / "report.html").as_uri()))
+    assert texts.by_id["forecast-crawls"] == f"{plan['supply']['crawls']['point']:,.1f}"
+    assert plan["supply"]["languages"]["ko"]["exceeds"]
+    assert "exceeds what all of Common Crawl gave FineWeb-2" in texts.by_id["supply-warning"]
