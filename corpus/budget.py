@@ -86,17 +86,14 @@ def forecast(
     supply = _supply(cost, per_lang, pages, sheet, assumptions)
     read = supply["pages_read"]
     rates = pilot_rates(cost)
-    workers = nodes * inst.vcpus
     util = sheet.assumptions.cluster_utilisation
-    fixed_cpu = rates["driver_cpu_seconds"] + rates["startup_cpu_per_worker"] * workers
-    marginal_cpu = _scale(read, rates["cpu_per_page"], 1.0)
-    vcpu_hours = _shift(_scale(marginal_cpu, None, 1 / 3600), fixed_cpu / 3600)
-    wall_seconds = _shift(_scale(marginal_cpu, None, 1 / (workers * util.value)), rates["startup_wall_per_worker"])
-    wall_hours = _scale(wall_seconds, None, 1 / 3600)
-    node_hours = _scale(wall_hours, None, float(nodes))
-    held_vcpu_hours = _scale(node_hours, None, float(inst.vcpus))
     vcpu_price = sheet.vcpu_hour(instance, market)
-    compute_usd = _scale(held_vcpu_hours, None, vcpu_price)
+    cluster = Cluster(nodes, inst.vcpus, util.value, vcpu_price, rates)
+    workers = cluster.workers
+    fixed_cpu = cluster.fixed_cpu
+    compute = cluster.compute(_scale(read, rates["cpu_per_page"], 1.0))
+    vcpu_hours, wall_hours, node_hours = compute["vcpu_hours"], compute["wall_hours"], compute["node_hours"]
+    held_vcpu_hours, compute_usd = compute["held_vcpu_hours"], compute["compute_usd"]
     bytes_page = rates["bytes_per_page"]
     warc_bytes = _scale(read, bytes_page, 1.0)
     output_bytes = sum(need["output_bytes"] for need in per_lang.values())
@@ -106,6 +103,7 @@ def forecast(
         k: None if compute_usd[k] is None or requests["usd"][k] is None else compute_usd[k] + storage_usd + requests["usd"][k]
         for k in compute_usd
     }
+    strategies = _strategies(cost, per_lang, supply, rates, sheet, cluster, requests, storage_usd, assumptions)
     hourly = inst.on_demand_hour if market == "on_demand" else inst.spot_hour
     assumptions += [
         _cite("compute", f"{instance}: {inst.vcpus} vCPU at {hourly.value} USD/hour ({market.replace('_', '-')}), "
@@ -126,6 +124,7 @@ def forecast(
         "pages": pages,
         "pages_read": read,
         "supply": supply,
+        "strategies": strategies,
         "rates": rates,
         "warc_terabytes": _scale(warc_bytes, None, 1e-12),
         "fixed_vcpu_hours": fixed_cpu / 3600,
@@ -143,6 +142,30 @@ def forecast(
         "total_krw": {k: v * sheet.krw_per_usd.value if v is not None else None for k, v in total.items()},
         "assumptions": assumptions,
     }
+
+
+class Cluster:
+    """Nodes of one instance type running a forecast's work: one worker per vCPU."""
+
+    def __init__(self, nodes: int, vcpus: int, utilisation: float, vcpu_price: float, rates: dict[str, Any]) -> None:
+        self.nodes, self.vcpus, self.util, self.price, self.rates = nodes, vcpus, utilisation, vcpu_price, rates
+        self.workers = nodes * vcpus
+        self.fixed_cpu = rates["driver_cpu_seconds"] + rates["startup_cpu_per_worker"] * self.workers
+
+    def compute(self, marginal_cpu: dict[str, float | None]) -> dict[str, dict[str, float | None]]:
+        """CPU used (fixed + marginal), wall time (one start-up, then the pages' work over every
+        worker at the utilisation), and the machine time held and billed (wall x nodes x vCPUs)."""
+        wall_seconds = _shift(_scale(marginal_cpu, None, 1 / (self.workers * self.util)), self.rates["startup_wall_per_worker"])
+        wall_hours = _scale(wall_seconds, None, 1 / 3600)
+        node_hours = _scale(wall_hours, None, float(self.nodes))
+        held = _scale(node_hours, None, float(self.vcpus))
+        return {
+            "vcpu_hours": _shift(_scale(marginal_cpu, None, 1 / 3600), self.fixed_cpu / 3600),
+            "wall_hours": wall_hours,
+            "node_hours": node_hours,
+            "held_vcpu_hours": held,
+            "compute_usd": _scale(held, None, self.price),
+        }
 
 
 def pilot_rates(cost: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +266,81 @@ def _measured_text(cost: dict[str, Any], rates: dict[str, Any], workers: int) ->
             f"start-up {rates['startup_cpu_per_worker']:,.1f} CPU-s per worker, paid once by each of {workers:,} workers")
 
 
+# --- strategy: whole files or index selection -----------------------------------------------
+def _strategies(cost, per_lang, supply, rates, sheet: PriceSheet, cluster: "Cluster", requests, storage_usd,
+                assumptions) -> dict[str, Any]:
+    """Point forecasts of reading whole WARC files and of Common Crawl index selection.
+
+    Whole files: every page of the crawls is read and processed, one pass for
+    all languages (the main forecast). Index selection: each language reads only
+    the pages the index tags with it (its share of the pages its own target
+    needs read), fetched by range GETs, after one scan of the index rows of
+    those pages. A record costs the same bytes and CPU either way (the pilot's
+    rates); the index's bytes per row and range GETs per record are measured
+    when the pilot used selection, cited defaults otherwise. Index GETs (one
+    per column chunk) are counted only when measured. Both write the same
+    staged parts and shards (the same PUTs) and store the same output.
+    """
+    sel = cost.get("selection")
+    index_gets = 0.0
+    if sel and sel["rows_scanned"]:
+        index_bytes, gets_per_record = sel["index_get_bytes"] / sel["rows_scanned"], sel["range_gets_per_record"] or 1.0
+        index_gets = sel["index_get_requests"] / sel["rows_scanned"]
+        assumptions.append({"what": "index selection", "text": f"index {index_bytes:,.0f} bytes per row and {gets_per_record:.2f} "
+                            "range GETs per record, measured by this run's index selection", "source": "cost.json of the run", "date": ""})
+    else:
+        a = sheet.assumptions
+        index_bytes, gets_per_record = a.index_bytes_per_row.value, a.range_gets_per_selected_record.value
+        assumptions.append(_cite("index bytes", f"the index costs {index_bytes:,.0f} bytes per row scanned", a.index_bytes_per_row))
+        assumptions.append(_cite("range GETs", f"{gets_per_record:g} range GET per selected record", a.range_gets_per_selected_record))
+    per_crawl, new_share = supply["pages_per_crawl"], supply["new_share"]
+    lang_read = {lang: _read_for(need["pages"]["point"], per_crawl, new_share) for lang, need in per_lang.items()}
+    selected = sum(lang_read[lang] * need["page_share"] for lang, need in per_lang.items())
+    scanned = max(lang_read.values())  # one scan of the index rows serves every language
+    page_bytes = rates["bytes_per_page"]["point"]
+    puts = requests["put"]["point"]
+
+    def side(pages: float, n_bytes: float, gets: float) -> dict[str, float]:
+        compute = cluster.compute({"point": rates["cpu_per_page"]["point"] * pages, "low": None, "high": None})
+        requests_usd = gets / 1000 * sheet.storage.get_per_1000.value + puts / 1000 * sheet.storage.put_per_1000.value
+        usd = compute["compute_usd"]["point"] + requests_usd + storage_usd
+        return {"pages": pages, "terabytes": n_bytes / 1e12, "gets": gets, "vcpu_hours": compute["vcpu_hours"]["point"],
+                "held_vcpu_hours": compute["held_vcpu_hours"]["point"], "compute_usd": compute["compute_usd"]["point"],
+                "requests_usd": requests_usd, "total_usd": usd}
+
+    whole = supply["pages_read"]["point"]
+    out = {
+        "whole_files": side(whole, whole * page_bytes, requests["get"]["point"]),
+        "index_selection": side(selected, selected * page_bytes + scanned * index_bytes, selected * gets_per_record + scanned * index_gets),
+    }
+    cheaper = min(out, key=lambda k: out[k]["total_usd"])
+    other = "whole_files" if cheaper == "index_selection" else "index_selection"
+    return out | {"cheaper": cheaper, "saving": 1 - out[cheaper]["total_usd"] / out[other]["total_usd"] if out[other]["total_usd"] else 0.0}
+
+
+def strategy_rows(budget: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(quantity, whole files, index selection) rows for the printed comparison."""
+    w, s = budget["strategies"]["whole_files"], budget["strategies"]["index_selection"]
+    rows = [("pages processed", "pages", "{:,.0f}"), ("bytes read, TB", "terabytes", "{:,.2f}"), ("GET requests", "gets", "{:,.0f}"),
+            ("vCPU-hours used", "vcpu_hours", "{:,.0f}"), ("vCPU-hours held", "held_vcpu_hours", "{:,.0f}"),
+            ("total, USD", "total_usd", "{:,.0f}")]
+    return [(name, f.format(w[key]), f.format(s[key])) for name, key, f in rows]
+
+
+def strategy_text(budget: dict[str, Any]) -> str:
+    """One sentence naming the cheaper way to read Common Crawl for this target."""
+    st = budget["strategies"]
+    name = {"whole_files": "reading whole WARC files", "index_selection": "Common Crawl index selection"}
+    return (f"{name[st['cheaper']]} is cheaper for this target: {st[st['cheaper']]['total_usd']:,.0f} USD against "
+            f"{st['whole_files' if st['cheaper'] == 'index_selection' else 'index_selection']['total_usd']:,.0f} USD "
+            f"({st['saving']:.0%} less)")
+
+
+def _read_for(pages: float, per_crawl: float, new_share: float) -> float:
+    """Pages read to find `pages` new ones: the first crawl's, then further crawls' repeats too."""
+    return min(pages, per_crawl) + max(pages - per_crawl, 0.0) / new_share
+
+
 # --- supply ----------------------------------------------------------------------------------
 def _supply(cost, per_lang, pages, sheet: PriceSheet, assumptions) -> dict[str, Any]:
     """How many Common Crawl crawls the pages take, and whether all of Common Crawl holds the target.
@@ -264,7 +362,7 @@ def _supply(cost, per_lang, pages, sheet: PriceSheet, assumptions) -> dict[str, 
         raise BudgetError(f"supply.new_page_share must be above 0 and at most 1, got {new_share}")
     crawls = {k: None if v is None else 1 + max(v - per_crawl, 0.0) / (per_crawl * new_share) for k, v in pages.items()}
     # Every page of a further crawl is read; dedup then drops the repeats.
-    read = {k: None if v is None else min(v, per_crawl) + max(v - per_crawl, 0.0) / new_share for k, v in pages.items()}
+    read = {k: None if v is None else _read_for(v, per_crawl, new_share) for k, v in pages.items()}
     warnings = []
     if crawls["point"] > sup.crawls.value:
         warnings.append(f"the target needs {crawls['point']:,.0f} crawls; Common Crawl has about {sup.crawls.value:,.0f}")

@@ -527,7 +527,9 @@ def budget(
     """Forecast input pages, WARC TB, compute, wall time, storage, requests and cost for token targets."""
     import json
 
-    from corpus.budget import BudgetError, forecast, parse_target, range_notes, span, table_rows
+    from corpus.budget import (
+        BudgetError, forecast, parse_target, range_notes, span, strategy_rows, strategy_text, table_rows,
+    )
     from corpus.prices import PriceError, load_prices
     from corpus.storage import open_storage
 
@@ -554,16 +556,24 @@ def budget(
     for row in table_rows(result):
         table.add_row(*row)
     out.print(table)
-    out.print("assumptions:")
-    for item in result["assumptions"]:
-        out.print(f"  - {item['text']} [{item['source']}, {item['date']}]", markup=False, highlight=False)
+    ways = Table(title="how to read Common Crawl for it")
+    for col in ("quantity", "whole WARC files", "index selection"):
+        ways.add_column(col, justify="left" if col == "quantity" else "right")
+    for row in strategy_rows(result):
+        ways.add_row(*row)
+    out.print(ways)
     total = result["total_usd"]
-    out.print(f"total: {total['point']:,.0f} USD (95% range {span(total, lambda v: f'{v:,.0f}')} USD); "
-              f"{result['wall_days']['point']:,.1f} days on {nodes} node(s)", markup=False, highlight=False)
-    for warning in result["supply"]["warnings"]:
-        out.print(f"warning: {warning}", markup=False, highlight=False)
-    for note in range_notes(result):
-        out.print(note, markup=False, highlight=False)
+    lines = [
+        f"total: {total['point']:,.0f} USD (95% range {span(total, lambda v: f'{v:,.0f}')} USD); "
+        f"{result['wall_days']['point']:,.1f} days on {nodes} node(s), reading whole WARC files",
+        strategy_text(result),
+        *(f"warning: {w}" for w in result["supply"]["warnings"]),
+        *range_notes(result),
+        "assumptions:",
+        *(f"  - {a['text']} [{a['source']}, {a['date']}]" for a in result["assumptions"]),
+    ]
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
 
 
 def _cost_config(model, prices, instance, market, krw_per_usd, split_by, **more):

@@ -93,6 +93,7 @@ def measure(
         "fixed": _fixed(processes),
         "held": _held(processes, _run_wall(driver)),
         "requests": _requests(stats),
+        "selection": _selection(stats, entries),
         "languages": _languages(stats, languages),
         "inputs": [_input(entry) for entry in entries],
         "funnel": funnel(stats, sorted(languages)),
@@ -313,6 +314,24 @@ def _requests(stats: Stats) -> dict[str, dict[str, int]]:
             _, verb, kind = name.split("_", 2)
             verbs.setdefault(verb, {"requests": 0, "bytes": 0})[kind] += value
     return dict(sorted(verbs.items()))
+
+
+def _selection(stats: Stats, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What Common Crawl index selection read, when the run used it: index rows and bytes
+    (the run's GET bytes beyond its units' own), and the units' range GETs per record."""
+    scanned = stats.counters.get("index_rows_scanned", 0)
+    if not scanned:
+        return None
+    unit_gets = sum(e["stats"].get("counters", {}).get("storage_get_requests", 0) for e in entries)
+    unit_bytes = sum(e["stats"].get("counters", {}).get("storage_get_bytes", 0) for e in entries)
+    records = sum(v["docs_in"] for e in entries for v in e["stats"].get("stages", {}).get("read", {}).values())
+    return {
+        "rows_scanned": scanned,
+        "rows_selected": stats.counters.get("index_rows_selected", 0),
+        "index_get_bytes": max(stats.counters.get("storage_get_bytes", 0) - unit_bytes, 0),
+        "index_get_requests": max(stats.counters.get("storage_get_requests", 0) - unit_gets, 0),
+        "range_gets_per_record": unit_gets / records if records else None,
+    }
 
 
 def _languages(stats: Stats, languages: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:

@@ -59,6 +59,8 @@ class Assumptions(BaseModel):
     bytes_per_token: dict[str, Price]
     warc_file_bytes: Price
     cluster_utilisation: Price
+    index_bytes_per_row: Price
+    range_gets_per_selected_record: Price
 
 
 class Supply(BaseModel):

@@ -16,7 +16,9 @@ from typing import Any
 
 from corpus import cost as costing
 from corpus import meter
-from corpus.budget import BudgetError, forecast, parse_target, range_notes, span, table_rows
+from corpus.budget import (
+    BudgetError, forecast, parse_target, range_notes, span, strategy_rows, strategy_text, table_rows,
+)
 from corpus.config import CostConfig, RunConfig
 from corpus.crawl_usage import crawls_behind
 from corpus.prices import PriceSheet, load_prices
@@ -338,6 +340,10 @@ def _next_crawl(cost: dict[str, Any]) -> str:
         + "".join(f"<p class=\"warn\" id=\"supply-warning\">{escape(w)}.</p>" for w in plan["supply"]["warnings"][:1])
         + "".join(f"<p class=\"warn\">{escape(w)}.</p>" for w in plan["supply"]["warnings"][1:])
         + "<table><tr><th>quantity</th><th>estimate</th><th>low</th><th>high</th></tr>" + rows + "</table>"
+        + "<h3>Whole WARC files or Common Crawl index selection</h3>"
+        + "<table><tr><th>quantity</th><th>whole WARC files</th><th>index selection</th></tr>"
+        + "".join(f"<tr><td>{escape(n)}</td><td class=\"n\">{escape(w)}</td><td class=\"n\">{escape(x)}</td></tr>" for n, w, x in strategy_rows(plan))
+        + f"</table><p id=\"strategy\">{escape(strategy_text(plan))}. The figures above read whole files.</p>"
         "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + f"</ul>{skipped}</section>"
     )
 

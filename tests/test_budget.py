@@ -145,6 +145,27 @@ def test_a_run_deduplicated_against_an_index_measures_the_new_share(cost):
     assert forecast(cost, {"ko": 50e9}, load_prices())["supply"]["new_share"] == load_prices().supply.new_page_share.value
 
 
+def test_whole_files_and_index_selection_are_both_priced_and_the_cheaper_named(cost):
+    budget = forecast(cost, {"ko": 50e9}, load_prices())
+    whole, selected = budget["strategies"]["whole_files"], budget["strategies"]["index_selection"]
+    assert whole["total_usd"] == pytest.approx(budget["total_usd"]["point"])
+    assert whole["pages"] == pytest.approx(budget["pages_read"]["point"])
+    assert selected["pages"] == pytest.approx(whole["pages"] * 0.0074)
+    index_bytes = whole["pages"] * load_prices().assumptions.index_bytes_per_row.value
+    assert selected["terabytes"] * 1e12 == pytest.approx(selected["pages"] * budget["rates"]["bytes_per_page"]["point"] + index_bytes)
+    assert budget["strategies"]["cheaper"] == "index_selection" and selected["total_usd"] < whole["total_usd"]
+
+
+def test_a_selection_pilot_measures_index_bytes_and_range_gets(cost):
+    piloted = json.loads(json.dumps(cost))
+    piloted["selection"] = {"rows_scanned": 1000, "rows_selected": 10, "index_get_bytes": 50_000, "index_get_requests": 4,
+                            "range_gets_per_record": 0.5}
+    budget = forecast(piloted, {"ko": 50e9}, load_prices())
+    whole, selected = budget["strategies"]["whole_files"], budget["strategies"]["index_selection"]
+    assert selected["gets"] == pytest.approx(selected["pages"] * 0.5 + whole["pages"] * 4 / 1000)
+    assert selected["terabytes"] * 1e12 == pytest.approx(selected["pages"] * budget["rates"]["bytes_per_page"]["point"] + whole["pages"] * 50)
+
+
 def test_cli_prints_table_and_cited_assumptions(serial_run):
     out, _ = serial_run
     result = CliRunner().invoke(app, ["budget", "--from", str(out), "--target", "ko=50B", "--target", "en=200B", "--nodes", "4"])
@@ -153,6 +174,7 @@ def test_cli_prints_table_and_cited_assumptions(serial_run):
     assert "input WARC, TB" in text and "days on 4 node(s)" in text and "vCPU-hours held (billed)" in text
     assert "ko is 0.74% of pages" in text and "commoncrawl.github.io/cc-crawl-statistics" in text
     assert "Common Crawl crawls" in text and "pages read (repeats included)" in text
+    assert "index selection is cheaper for this target" in text
     assert "range for ko from resampling its" in text and "total:" in text and "USD (95% range" in text
 
 

@@ -119,6 +119,7 @@ def test_next_crawl_section_prices_the_configured_targets(serial_run, tmp_path):
     texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
     assert texts.by_id["forecast-usd"] == usd(expected["total_usd"]["point"])
     assert texts.by_id["forecast-days"] == f"{expected['wall_days']['point']:,.1f} days"
+    assert texts.by_id["strategy"].startswith("Common Crawl index selection is cheaper for this target")
 
 
 def test_report_forecasts_other_targets_and_names_languages_it_cannot(serial_run, tmp_path):
