@@ -175,7 +175,7 @@ def test_cli_prints_table_and_cited_assumptions(serial_run):
     assert "ko is 0.74% of pages" in text and "commoncrawl.github.io/cc-crawl-statistics" in text
     assert "Common Crawl crawls" in text and "pages read (repeats included)" in text
     assert "index selection is cheaper for this target" in text
-    assert "range for ko from resampling its" in text and "total:" in text and "USD (95% range" in text
+    assert "range for ko from resampling its" in text and "before contingency and egress:" in text and "USD (95% range" in text
 
 
 def test_cli_spreads_wall_time_over_the_reports_nodes_by_default(serial_run, cost):
