@@ -493,16 +493,19 @@ def report(
         None, "--target", help="LANG=TOKENS the 'next crawl' section prices (repeatable; default ko=50B en=200B)"
     ),
     nodes: int = typer.Option(10, "--nodes", help="nodes the next crawl's wall time is spread over"),
+    language: str = typer.Option("en", "--language", help="report.html in en (English) or ko (Korean); figures are the same"),
 ) -> None:
     """(Re)write cost.json, cost.csv and report.html of a finished run, priced with the given sheet."""
     from corpus.config import CostConfig
     from corpus.report import rewrite_report
     from corpus.storage import open_storage
 
+    if language not in ("en", "ko"):
+        _usage(f"--language is en or ko, got {language!r}")
     forecast = {"forecast_nodes": nodes} | ({"forecast_targets": target} if target else {})
     cost_cfg = _cost_config(CostConfig, prices, instance, market, krw_per_usd, split_by, **forecast)
     try:
-        cost = rewrite_report(open_storage(out), cost_cfg)
+        cost = rewrite_report(open_storage(out), cost_cfg, language)
     except FileNotFoundError as exc:
         _fail(str(exc))
     langs = ", ".join(
