@@ -566,6 +566,21 @@ def budget(
         _print_budget(grant, targets, currency)
 
 
+@app.command()
+def portfolio(
+    prefixes: list[str] = typer.Argument(..., help="local folders or s3://bucket/prefix holding run outputs"),
+    output: Path = typer.Option(..., "--output", help="folder for the static site (index.html)"),
+) -> None:
+    """One offline page over every complete run found: tokens, spend, cost per million tokens, funnels."""
+    from corpus.portfolio import PortfolioError, write_portfolio
+
+    try:
+        page = write_portfolio(list(prefixes), str(output))
+    except PortfolioError as exc:
+        _usage(str(exc))
+    Console().print(f"wrote {page}")
+
+
 def _print_budget(grant: dict, targets: dict[str, float], currency: str) -> None:
     from corpus.budget import range_notes, span, strategy_rows, strategy_text, table_rows
     from corpus.grant import line_rows, month_rows
