@@ -236,6 +236,18 @@ def table_rows(budget: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def supply_notes(budget: dict[str, Any]) -> list[str]:
+    """What the crawls give each language, and the ceiling, in words."""
+    sup = budget["supply"]
+    notes = []
+    for lang, slot in sup["languages"].items():
+        ceiling = (f"; all of Common Crawl holds about {slot['ceiling_tokens']:,.0f} (ceiling)"
+                   if slot["ceiling_tokens"] is not None else "; no cited ceiling")
+        notes.append(f"supply {lang}: one crawl gives about {slot['tokens_first_crawl']:,.0f} tokens, each further crawl "
+                     f"{slot['tokens_further_crawl']:,.0f}{ceiling}")
+    return notes
+
+
 def range_notes(budget: dict[str, Any]) -> list[str]:
     """Where each range comes from, in words, for the CLI and the report."""
     notes = []

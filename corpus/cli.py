@@ -582,7 +582,7 @@ def portfolio(
 
 
 def _print_budget(grant: dict, targets: dict[str, float], currency: str) -> None:
-    from corpus.budget import range_notes, span, strategy_rows, strategy_text, table_rows
+    from corpus.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
     from corpus.grant import line_rows, month_rows
 
     result = grant["forecast"]
@@ -611,6 +611,7 @@ def _print_budget(grant: dict, targets: dict[str, float], currency: str) -> None
         f"before contingency and egress: {total['point']:,.0f} USD (95% range {span(total, lambda v: f'{v:,.0f}')} USD); "
         f"{result['wall_days']['point']:,.1f} days on {nodes} node(s){deadline}",
         strategy_text(result),
+        *supply_notes(result),
         *(f"warning: {w}" for w in result["supply"]["warnings"]),
         *range_notes(result),
         "assumptions:",

@@ -18,10 +18,11 @@ from typing import Any
 from corpus import cost as costing
 from corpus import meter
 from corpus.budget import (
-    BudgetError, forecast, parse_target, range_notes, span, strategy_rows, strategy_text, table_rows,
+    BudgetError, forecast, parse_target, range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows,
 )
 from corpus.config import CostConfig, RunConfig
 from corpus.crawl_usage import crawls_behind
+from corpus.grant import grant_budget, line_rows, month_rows
 from corpus.prices import PriceSheet, load_prices
 from corpus.report_ko import KO_STAGE_NAMES, translate
 from corpus.stats import Stats
@@ -164,10 +165,10 @@ def _forecast(priced: dict[str, Any], sheet: PriceSheet, cost_cfg: CostConfig) -
     if not produced:
         return {"skipped": skipped, "why": "this run produced no tokens in the target languages"}
     try:
-        result = forecast(priced, produced, sheet, nodes=cost_cfg.forecast_nodes, instance=cost_cfg.instance, market=cost_cfg.market)
+        grant = grant_budget(priced, produced, sheet, nodes=cost_cfg.forecast_nodes, instance=cost_cfg.instance, market=cost_cfg.market)
     except BudgetError as exc:
         return {"skipped": sorted(targets), "why": str(exc)}
-    return result | {"skipped": skipped}
+    return grant["forecast"] | {"skipped": skipped, "grant": {k: v for k, v in grant.items() if k != "forecast"}}
 
 
 def _measure_finished(out: Storage) -> dict[str, Any]:
@@ -350,7 +351,8 @@ def _next_crawl(cost: dict[str, Any]) -> str:
     ways = "".join(
         f"<tr><td>{escape(_(n))}</td><td class=\"n\">{escape(w)}</td><td class=\"n\">{escape(x)}</td></tr>" for n, w, x in strategy_rows(plan)
     )
-    notes = [f"{_(a['text'])} [{a['source']}, {a['date']}]" for a in plan["assumptions"]] + [_(n) for n in range_notes(plan)]
+    notes = ([_(n) for n in supply_notes(plan)] + [f"{_(a['text'])} [{a['source']}, {a['date']}]" for a in plan["assumptions"]]
+             + [_(n) for n in range_notes(plan)])
     warnings = [_(w) for w in supply["warnings"]]
     intro = _(
         "What {goal} would cost, extrapolated from this run's measured yield and CPU per page on {instance} ({market}). "
@@ -366,7 +368,32 @@ def _next_crawl(cost: dict[str, Any]) -> str:
         + f"<h3>{_('Whole WARC files or Common Crawl index selection')}</h3>"
         + f"<table><tr>{way_heads}</tr>" + ways + "</table>"
         + f"<p id=\"strategy\">{escape(_(strategy_text(plan)))}. {escape(_('The figures above read whole files.'))}</p>"
-        "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + f"</ul>{skipped}</section>"
+        + _grant(plan)
+        + "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + f"</ul>{skipped}</section>"
+    )
+
+
+def _grant(plan: dict[str, Any]) -> str:
+    """The forecast as `corpus budget` lays it out for a grant office: line items, then months."""
+    grant = plan.get("grant")
+    if not grant:
+        return ""
+    grant = grant | {"forecast": plan}
+    line_heads = "".join(f"<th>{_(h)}</th>" for h in ("line item", "USD", "low", "high", "KRW"))
+    lines = "".join(
+        f"<tr{_TOTAL_ROW if name == 'total' else ''}><td>{escape(_(name))}</td>"
+        + "".join(f"<td class=\"n\">{escape(v)}</td>" for v in values) + "</tr>"
+        for name, *values in line_rows(grant)
+    )
+    month_heads = "".join(f"<th>{_(h)}</th>" for h in ("month", "compute", "requests", "storage", "egress", "contingency", "total"))
+    months = "".join("<tr>" + "".join(f"<td class=\"n\">{escape(v)}</td>" for v in row) + "</tr>" for row in month_rows(grant))
+    intro = _("Line items from {start}, with the output kept {months} month(s) after the run, {pulls} pull(s) by trainers "
+              "and a {pct} contingency (`corpus budget` sets each).").format(
+        start=grant["start"], months=grant["months_kept"], pulls=grant["pulls"], pct=f"{grant['contingency_share']:.0%}")
+    return (
+        f"<h3>{_('A grant budget')}</h3><p>{escape(intro)}</p>"
+        f"<table id=\"grant-lines\"><tr>{line_heads}</tr>{lines}</table>"
+        f"<h3>{_('Spending by month, USD')}</h3><table><tr>{month_heads}</tr>{months}</table>"
     )
 
 
@@ -450,6 +477,7 @@ SPLIT_RULE = {
 LANGUAGES = ("en", "ko")
 _LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("report_language", default="en")
 _WARN_ID = ' id="supply-warning"'
+_TOTAL_ROW = ' class="total"'
 STARTUP_NOTE = (
     "The stage 'startup' is what each worker used before its first page: interpreter start-up, imports, loading and "
     "warming up its models. It is paid once per worker, whatever the number of pages, so the forecast adds it per worker "

@@ -157,6 +157,19 @@ CATALOG = {
     "bytes read, TB": "읽은 바이트, TB",
     "vCPU-hours held": "점유 vCPU-시간",
     "The figures above read whole files.": "위의 예측은 파일 전체를 읽는 경우입니다.",
+    # grant budget
+    "A grant budget": "연구비 예산서",
+    "Spending by month, USD": "월별 지출, USD",
+    "line item": "항목",
+    "month": "월",
+    "requests": "요청",
+    "egress": "외부 전송",
+    "contingency": "예비비",
+    "storage requests": "저장소 요청",
+    "Line items from {start}, with the output kept {months} month(s) after the run, {pulls} pull(s) by trainers "
+    "and a {pct} contingency (`corpus budget` sets each).":
+    "{start}부터의 항목별 예산: 실행 뒤 결과를 {months}개월 보관, 학습팀이 {pulls}번 내려받기, 예비비 {pct} "
+    "(`corpus budget`으로 각각 바꿀 수 있음).",
     # glossary
     "What each stage does": "각 단계가 하는 일",
     "Pages found in the input WARC files.": "입력 WARC 파일에서 찾은 페이지입니다.",
@@ -273,6 +286,15 @@ PATTERNS = [
     (r"(?P<way>reading whole WARC files|Common Crawl index selection) is cheaper for this target: (?P<a>[\d,]+) USD against "
      r"(?P<b>[\d,]+) USD \((?P<pct>\d+)% less\)",
      lambda m: f"이 목표에는 {_WAYS[m['way']]}가 더 쌉니다: {m['a']} USD 대 {m['b']} USD ({m['pct']}% 적음)"),
+    (r"supply (?P<lang>\w+): one crawl gives about (?P<a>[\d,]+) tokens, each further crawl (?P<b>[\d,]+); "
+     r"all of Common Crawl holds about (?P<c>[\d,]+) \(ceiling\)",
+     r"\g<lang> 공급: 수집본 하나에서 약 \g<a> 토큰, 추가 수집본마다 \g<b> 토큰; Common Crawl 전체에 약 \g<c> 토큰 (상한)"),
+    (r"supply (?P<lang>\w+): one crawl gives about (?P<a>[\d,]+) tokens, each further crawl (?P<b>[\d,]+); no cited ceiling",
+     r"\g<lang> 공급: 수집본 하나에서 약 \g<a> 토큰, 추가 수집본마다 \g<b> 토큰; 인용한 상한 없음"),
+    (r"compute, (?P<n>\d+) node\(s\) held (?P<d>[\d.,]+) days", r"연산, 노드 \g<n>대를 \g<d>일 점유"),
+    (r"storage while written, then (?P<m>\d+) month\(s\) kept", r"저장, 쓰는 동안과 이후 \g<m>개월 보관"),
+    (r"egress, (?P<p>\d+) pull\(s\) by trainers", r"외부 전송, 학습팀 \g<p>번 내려받기"),
+    (r"contingency (?P<pct>\d+%)", r"예비비 \g<pct>"),
     (r"days on (?P<n>\d+) node\(s\)", r"노드 \g<n>대로 걸리는 일수"),
     (r"the target needs (?P<n>[\d,]+) crawls; Common Crawl has about (?P<a>[\d,]+)",
      r"목표에 수집본 \g<n>개가 필요하지만 Common Crawl에는 약 \g<a>개뿐임"),

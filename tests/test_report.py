@@ -170,3 +170,18 @@ def test_report_names_the_crawls_needed_and_a_target_beyond_the_supply(serial_ru
     assert texts.by_id["forecast-crawls"] == f"{plan['supply']['crawls']['point']:,.1f}"
     assert plan["supply"]["languages"]["ko"]["exceeds"]
     assert "exceeds what all of Common Crawl gave FineWeb-2" in texts.by_id["supply-warning"]
+
+
+def test_report_lays_the_forecast_out_as_a_grant_budget(serial_run):
+    import datetime as dt
+
+    from corpus.grant import grant_budget
+
+    out, _ = serial_run
+    cost = json.loads((out / "cost.json").read_text())
+    grant = cost["forecast"]["grant"]
+    expected = grant_budget(cost, {"ko": 50e9, "en": 200e9}, load_prices(), nodes=10, start=dt.date.fromisoformat(grant["start"]))
+    assert grant["total_usd"]["point"] == pytest.approx(expected["total_usd"]["point"])
+    assert [m["month"] for m in grant["by_month"]] == [m["month"] for m in expected["by_month"]]
+    html = (out / "report.html").read_text()
+    assert 'id="grant-lines"' in html and f"${grant['total_usd']['point']:,.0f}" in html and "contingency 15%" in html
