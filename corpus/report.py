@@ -18,7 +18,7 @@ from typing import Any
 from corpus import cost as costing
 from corpus import meter
 from corpus.budget import (
-    BudgetError, forecast, parse_target, range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows,
+    BudgetError, parse_target, range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows,
 )
 from corpus.config import CostConfig, RunConfig
 from corpus.crawl_usage import crawls_behind

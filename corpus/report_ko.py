@@ -317,7 +317,3 @@ def translate(text: str) -> str:
             return match.expand(repl) if isinstance(repl, str) else repl(match)
     return text
 
-
-def has_korean(text: str) -> bool:
-    """Whether a translation exists for `text` (what the language test checks)."""
-    return translate(text) != text or not text.strip()
