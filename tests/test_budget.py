@@ -92,6 +92,18 @@ def test_more_nodes_shorten_the_wall_time_and_add_only_their_start_up(cost):
     )
 
 
+def test_a_run_priced_before_start_up_was_metered_apart_scales_all_its_cpu_and_says_so(cost):
+    old = json.loads(json.dumps(cost))
+    del old["fixed"]
+    old["stages"]["overhead"]["cpu_seconds"] += old["stages"].pop("startup")["cpu_seconds"]
+    budget = forecast(old, {"en": 200e9}, load_prices())
+    total_cpu = sum(s["cpu_seconds"] for s in cost["stages"].values())
+    pages = sum(i["pages"] for i in cost["inputs"])
+    assert budget["rates"]["cpu_per_page"]["point"] == pytest.approx(total_cpu / pages)
+    assert budget["fixed_vcpu_hours"] == 0
+    assert any("did not meter start-up apart" in a["text"] for a in budget["assumptions"])
+
+
 def test_page_work_scales_with_the_target_and_start_up_does_not(cost):
     one = forecast(cost, {"en": 100e9}, load_prices(), market="spot")
     two = forecast(cost, {"en": 200e9}, load_prices(), market="spot")
