@@ -415,6 +415,12 @@ class CostConfig(Section):
         return value
 
 
+class ReportConfig(Section):
+    """How report.html speaks: the same figures in English or Korean."""
+
+    language: Literal["en", "ko"] = Field("en", description="language of report.html's labels and explanations: en or ko")
+
+
 class RayConfig(Section):
     """Where stages run. Defaults fit a 2-core, 24 GB machine; a cluster scales them."""
 
@@ -537,6 +543,7 @@ class RunConfig(Section):
     shards: ShardConfig = ShardConfig()
     tokenizer: TokenizerConfig = TokenizerConfig()
     cost: CostConfig = CostConfig()
+    report: ReportConfig = ReportConfig()
     ray: RayConfig = RayConfig()
     crawl: CrawlConfig = CrawlConfig()
 
@@ -549,7 +556,7 @@ class RunConfig(Section):
         """Hash of everything that decides the output's content (not where it is
         written, where Ray runs, or how a crawl fetched), so the same run is
         recognised wherever it is written."""
-        payload = self.model_dump(mode="json", exclude={"ray", "crawl", "output"})
+        payload = self.model_dump(mode="json", exclude={"ray", "crawl", "output", "report"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

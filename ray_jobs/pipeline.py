@@ -19,6 +19,7 @@ import os
 import warnings
 from typing import Any, Literal
 
+from corpus import meter
 from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import published_run
@@ -58,6 +59,7 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     """
     if not cfg.output:
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
+    meter.start_run()
     out = open_storage(cfg.output)
     plan_stats = Stats()
     units = plan_units(cfg, plan_stats)
