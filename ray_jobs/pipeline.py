@@ -11,6 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from corpus.config import RayConfig, RunConfig
@@ -161,17 +165,52 @@ def init_ray(cfg: RayConfig) -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    if cfg.address:
-        ray.init(address=cfg.address, log_to_driver=True)
+    with _project_imports() as runtime_env:
+        if cfg.address:
+            ray.init(address=cfg.address, log_to_driver=True, runtime_env=runtime_env)
+            return
+        ray.init(
+            num_cpus=cfg.num_cpus or os.cpu_count(),
+            object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
+            include_dashboard=False,
+            log_to_driver=True,
+            configure_logging=True,
+            logging_level=logging.WARNING,
+            runtime_env=runtime_env,
+        )
+
+
+@contextmanager
+def _project_imports() -> Iterator[dict[str, Any] | None]:
+    """Workers import what the driver imports, never the user's working directory.
+
+    Ray puts the driver's working directory first on every worker's import
+    path unless the job has a working_dir, so a run started from a folder that
+    holds its own `filters/` or `corpus/` had its workers import those instead
+    of this project. When the driver itself does not import from that folder
+    (the `corpus` command), an empty working_dir turns that off; each worker
+    then moves back to the driver's folder, so relative paths in the config
+    keep their meaning. A driver that does import from its folder (`python -m`
+    in a checkout, a submitted job inside its working_dir) is left as Ray
+    makes it: its workers need that folder.
+    """
+    cwd = os.getcwd()
+    if cwd in {os.path.abspath(entry or os.curdir) for entry in sys.path}:
+        yield None
         return
-    ray.init(
-        num_cpus=cfg.num_cpus or os.cpu_count(),
-        object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=True,
-        configure_logging=True,
-        logging_level=logging.WARNING,
-    )
+    with tempfile.TemporaryDirectory(prefix="corpus-ray-") as empty:  # uploaded by ray.init, not needed after
+        yield {"working_dir": empty, "worker_process_setup_hook": _enter_when_present(cwd)}
+
+
+def _enter_when_present(folder: str) -> Callable[[], None]:
+    """A worker setup hook, shipped by value (importing this module is what it must not need):
+    enter `folder` where it exists (on other nodes of a cluster it may not)."""
+
+    def enter_driver_folder() -> None:
+        if os.path.isdir(folder):
+            os.chdir(folder)
+
+    return enter_driver_folder
 
 
 def _nothing_read(units: list[WorkUnit], out) -> Stats | None:
