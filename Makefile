@@ -8,7 +8,7 @@ LID := models/lid.176.ftz
 DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
 
-.PHONY: setup browser demo tokenizer test bench bench-datatrove clean
+.PHONY: setup browser demo tokenizer test test-fast bench bench-datatrove clean
 
 setup: $(STAMP) $(LID)
 
@@ -45,6 +45,10 @@ browser:
 
 test: setup browser
 	$(VENV)/bin/pytest -q
+
+# The edit loop: no test that starts Ray or is marked slow (see tests/conftest.py).
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not ray and not slow"
 
 bench: setup
 	$(PY) bench/stages.py

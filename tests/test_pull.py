@@ -40,14 +40,6 @@ def s3_run(s3_endpoint):
     return "s3://pull-tests/runs/demo"
 
 
-@pytest.fixture(scope="module")
-def one_group_run(tmp_path_factory):
-    """A run with the default row groups (8,192 rows): each shard is a single row group."""
-    out = tmp_path_factory.mktemp("rows") / "out"
-    run_serial(str(out))
-    return out
-
-
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -205,8 +197,8 @@ def _partial_files(folder):
 
 
 @pytest.mark.parametrize("lang", [None, "ko"])
-def test_ranks_split_by_rows_whatever_the_row_group_size(one_group_run, local_run, lang):
-    for run in (one_group_run, local_run):
+def test_ranks_split_by_rows_whatever_the_row_group_size(demo_run_filters_off, local_run, lang):
+    for run in (demo_run_filters_off, local_run):  # default row groups (8,192 rows: one per shard), and small ones
         everything = [d["id"] for d in iter_documents(str(run), lang=lang, columns=["id"])]
         for world in (2, 3, 8):
             per_rank = [[d["id"] for d in iter_documents(str(run), lang, r, world, ["id"])] for r in range(world)]
