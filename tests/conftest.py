@@ -27,9 +27,9 @@ DATA = Path(os.environ.get("CORPUS_SHARED_DATA", REPO.parent / "shared" / "data"
 WARC = DATA / "warc"
 DEMO_WARC = REPO / "data" / "demo" / "demo.warc.gz"
 
-# Fixtures that run a whole pipeline or train a model (here, and `demo_run`, `small_model` in their
-# test modules): seconds of CPU before the first test that uses one.
-SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "small_model"}
+# Fixtures that run a whole pipeline or train a model, here and in test modules
+# (test_pipeline, test_pull, test_classifier): seconds of CPU before the first test using one.
+SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model"}
 SLOW_CPU_SECONDS = 2.0
 UNMARKED_SLOW = pytest.StashKey[list[tuple[float, str]]]()
 

@@ -70,6 +70,7 @@ def test_a_second_pull_skips_verified_files_and_refetches_a_corrupt_one(s3_run, 
     assert sha256(shard) == good
 
 
+@pytest.mark.slow
 def test_pull_exits_non_zero_when_the_stored_object_stays_wrong(s3_bucket, tmp_path):
     s3_run = f"{s3_bucket}/runs/damaged"
     run_serial(s3_run)
@@ -162,6 +163,7 @@ def test_streaming_a_language_the_run_lacks_names_the_ones_it_has(s3_run):
         next(iter_documents(s3_run, lang="kr"))
 
 
+@pytest.mark.slow
 def test_a_resumed_pull_removes_the_part_file_an_interrupted_one_left(s3_bucket, tmp_path):
     run, shard = f"{s3_bucket}/runs/big", "shards/lang=ko/part-00000.parquet"
     blob = os.urandom(64 * 1024 * 1024)

@@ -108,6 +108,7 @@ def test_a_missing_tokenizer_file_says_how_to_make_one(tmp_path):
         TokenCounter(TokenizerConfig(path=str(tmp_path / "none.json")))
 
 
+@pytest.mark.slow
 def test_shards_can_be_cut_by_tokens(tmp_path):
     run_serial(str(tmp_path / "out"), **{"shards.target_tokens": 8000})
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
