@@ -72,7 +72,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     unmarked = sorted(config.stash.get(UNMARKED_SLOW, []), reverse=True)
     if unmarked:
-        terminalreporter.section(f"over {SLOW_CPU_SECONDS:g} CPU seconds, not marked slow (make test-fast runs them)")
+        title = f"not marked slow, over {SLOW_CPU_SECONDS:g} CPU seconds with the fixtures they set up first"
+        terminalreporter.section(title)
         for spent, nodeid in unmarked:
             terminalreporter.write_line(f"{spent:6.1f} s  {nodeid}")
 
