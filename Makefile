@@ -9,7 +9,7 @@ DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
 DT_VENV := bench/.venv-datatrove
 
-.PHONY: setup browser demo tokenizer test bench bench-datatrove clean
+.PHONY: setup browser demo tokenizer test test-fast bench bench-datatrove clean
 
 setup: $(STAMP) $(LID)
 
@@ -46,6 +46,10 @@ browser:
 
 test: setup browser
 	$(VENV)/bin/pytest -q
+
+# The edit loop: no test that starts Ray or is marked slow (see tests/conftest.py).
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not ray and not slow"
 
 # Every benchmark's peers: the `bench` extra (rensa, ...) in .venv; datatrove,
 # whose pins clash with ours, in its own venv. `make bench` installs both.

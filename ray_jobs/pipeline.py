@@ -16,7 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from corpus import meter
@@ -220,16 +224,18 @@ def init_ray(cfg: RayConfig) -> None:
     # Workers' output (and the C++ stacks of a dying runtime) reach the terminal only with --verbose.
     quiet = {"log_to_driver": cfg.verbose, "logging_level": logging.INFO if cfg.verbose else logging.ERROR}
     try:
-        if cfg.address:
-            ray.init(address=cfg.address, **quiet)
-            return
-        ray.init(
-            num_cpus=cfg.num_cpus or os.cpu_count(),
-            object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
-            include_dashboard=False,
-            configure_logging=True,
-            **quiet,
-        )
+        with _project_imports() as runtime_env:
+            if cfg.address:
+                ray.init(address=cfg.address, runtime_env=runtime_env, **quiet)
+                return
+            ray.init(
+                num_cpus=cfg.num_cpus or os.cpu_count(),
+                object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
+                include_dashboard=False,
+                configure_logging=True,
+                runtime_env=runtime_env,
+                **quiet,
+            )
     except Exception as exc:  # noqa: BLE001 - a timeout, a refused address, too little memory: all end the run
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if cfg.address:
@@ -237,6 +243,39 @@ def init_ray(cfg: RayConfig) -> None:
         else:
             hint = "check free memory and disk under /tmp/ray, lower ray.object_store_memory_mb, or run with --serial"
         raise RayUnavailable(f"could not start Ray: {detail}; {hint}") from None
+
+
+@contextmanager
+def _project_imports() -> Iterator[dict[str, Any] | None]:
+    """Workers import what the driver imports, never the user's working directory.
+
+    Ray puts the driver's working directory first on every worker's import
+    path unless the job has a working_dir, so a run started from a folder that
+    holds its own `filters/` or `corpus/` had its workers import those instead
+    of this project. When the driver itself does not import from that folder
+    (the `corpus` command), an empty working_dir turns that off; each worker
+    then moves back to the driver's folder, so relative paths in the config
+    keep their meaning. A driver that does import from its folder (`python -m`
+    in a checkout, a submitted job inside its working_dir) is left as Ray
+    makes it: its workers need that folder.
+    """
+    cwd = os.getcwd()
+    if cwd in {os.path.abspath(entry or os.curdir) for entry in sys.path}:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="corpus-ray-") as empty:  # uploaded by ray.init, not needed after
+        yield {"working_dir": empty, "worker_process_setup_hook": _enter_when_present(cwd)}
+
+
+def _enter_when_present(folder: str) -> Callable[[], None]:
+    """A worker setup hook, shipped by value (importing this module is what it must not need):
+    enter `folder` where it exists (on other nodes of a cluster it may not)."""
+
+    def enter_driver_folder() -> None:
+        if os.path.isdir(folder):
+            os.chdir(folder)
+
+    return enter_driver_folder
 
 
 def _nothing_read(units: list[WorkUnit], out) -> Stats | None:
