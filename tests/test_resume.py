@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from corpus.config import load_config
 from corpus.storage import open_storage
 from ray_jobs.finalize import MixedUnits, finalize
 from ray_jobs.pipeline import plan_units, run
