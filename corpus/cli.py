@@ -645,10 +645,10 @@ def budget(
     compare whole-file reading with index selection, and lay it out as a grant budget by month."""
     import json
 
-    from corpus.budget import BudgetError, parse_target
     from corpus.grant import grant_budget, parse_day, parse_month, parse_percent, to_csv
     from corpus.prices import PriceError, load_prices
     from corpus.storage import open_storage
+    from corpus.target import BudgetError, parse_target
 
     if market not in ("on_demand", "spot") or mix not in ("commoncrawl", "run") or currency not in ("usd", "krw"):
         _usage("--market is on_demand or spot; --mix is commoncrawl or run; --currency is usd or krw")

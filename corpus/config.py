@@ -390,7 +390,7 @@ class CostConfig(Section):
     @field_validator("forecast_targets")
     @classmethod
     def _targets_parse(cls, value: list[str]) -> list[str]:
-        from corpus.budget import parse_target
+        from corpus.target import parse_target
 
         for target in value:
             parse_target(target)

@@ -23,9 +23,10 @@ import math
 import re
 from typing import Any
 
-from corpus.budget import BudgetError, forecast
+from corpus.budget import forecast
 from corpus.cost import GIB
 from corpus.prices import PriceSheet
+from corpus.target import BudgetError
 
 KEYS = ("point", "low", "high")
 MAX_NODES = 10_000

@@ -17,9 +17,7 @@ from typing import Any
 
 from corpus import cost as costing
 from corpus import meter
-from corpus.budget import (
-    BudgetError, parse_target, range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows,
-)
+from corpus.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
 from corpus.config import CostConfig, RunConfig
 from corpus.crawl_usage import crawls_behind
 from corpus.grant import grant_budget, line_rows, month_rows
@@ -27,6 +25,7 @@ from corpus.prices import PriceSheet, load_prices
 from corpus.report_ko import KO_STAGE_NAMES, translate
 from corpus.stats import Stats
 from corpus.storage import Storage
+from corpus.target import BudgetError, parse_target
 
 COST_JSON, COST_CSV, REPORT_HTML = "cost.json", "cost.csv", "report.html"
 UNITS_DIR = "_work/units/"
