@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -17,21 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
+from corpus.shard_entry import ShardEntry
 from corpus.stages import text_bytes
 from corpus.storage import Storage
-
-
-@dataclass
-class ShardEntry:
-    path: str
-    lang: str
-    docs: int
-    tokens: int
-    bytes: int
-    sha256: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def public_columns(table: pa.Table) -> pa.Table:
