@@ -24,7 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from corpus import meter
-from corpus.storage import open_temp_beside
+from corpus.atomic import open_temp_beside
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
