@@ -40,10 +40,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from corpus.accounting.target import SUFFIXES
 from corpus.megatron import CODE_DTYPES, MAGIC, VERSION, token_dtype
 from corpus.publish import read_manifest
 from corpus.storage import Storage, open_input, open_storage
-from corpus.target import SUFFIXES
 
 FORMAT = 1
 MIXTURE, DATA_PATH_TXT, DATA_PATH_YAML = "mixture.json", "data_path.txt", "data_path.yaml"

@@ -19,7 +19,7 @@ import os
 import warnings
 from typing import Any, Literal
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import published_run

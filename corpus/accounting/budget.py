@@ -33,9 +33,9 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from corpus.cost import FREE_VERBS, GIB, WRITE_VERBS
-from corpus.prices import PriceSheet
-from corpus.target import BudgetError
+from corpus.accounting.cost import FREE_VERBS, GIB, WRITE_VERBS
+from corpus.accounting.prices import PriceSheet
+from corpus.accounting.target import BudgetError
 
 Z = 1.96
 PUTS_PER_INPUT_FILE = 3  # staged part, dropped part, ledger entry

@@ -15,17 +15,17 @@ import math
 from html import escape
 from typing import Any
 
-from corpus import cost as costing
-from corpus import meter
-from corpus.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
+from corpus.accounting import cost as costing
+from corpus.accounting import meter
+from corpus.accounting.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
+from corpus.accounting.crawl_usage import crawls_behind
+from corpus.accounting.grant import grant_budget, line_rows, month_rows
+from corpus.accounting.prices import PriceSheet, load_prices
+from corpus.accounting.report_ko import KO_STAGE_NAMES, translate
+from corpus.accounting.target import BudgetError, parse_target
 from corpus.config import CostConfig, RunConfig
-from corpus.crawl_usage import crawls_behind
-from corpus.grant import grant_budget, line_rows, month_rows
-from corpus.prices import PriceSheet, load_prices
-from corpus.report_ko import KO_STAGE_NAMES, translate
 from corpus.stats import Stats
 from corpus.storage import Storage
-from corpus.target import BudgetError, parse_target
 
 COST_JSON, COST_CSV, REPORT_HTML = "cost.json", "cost.csv", "report.html"
 UNITS_DIR = "_work/units/"

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from corpus.report import CSS, _bars, _card, krw, usd
+from corpus.accounting.report import CSS, _bars, _card, krw, usd
 from corpus.storage import open_storage
 
 MANIFEST, COST_JSON, REPORT_HTML, INDEX_HTML = "manifest.json", "cost.json", "report.html", "index.html"
