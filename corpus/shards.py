@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
+from corpus.layout import shard_path
 from corpus.shard_entry import ShardEntry
 from corpus.stages import text_bytes
 from corpus.storage import Storage
@@ -25,10 +26,6 @@ def public_columns(table: pa.Table) -> pa.Table:
     """Columns starting with `_` are working data for later stages (signatures,
     band hashes), not for trainers: they stay in `_work/` and out of shards."""
     return table.select([name for name in table.column_names if not name.startswith("_")])
-
-
-def shard_path(lang: str, index: int) -> str:
-    return f"shards/lang={lang}/part-{index:05d}.parquet"
 
 
 class ShardWriter:

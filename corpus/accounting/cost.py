@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from corpus.accounting import meter
 from corpus.accounting.prices import PriceSheet
 from corpus.config import CostConfig
+from corpus.layout import shard_dir
 from corpus.stats import UNKNOWN_LANG, Stats
 from corpus.storage import Storage
 
@@ -377,7 +378,7 @@ def _input(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _shard_tokens(out: Storage, lang: str) -> np.ndarray | None:
     """n_tokens of every document in the language's shards; None without token counts."""
-    parts = [rel for rel in sorted(out.list(f"shards/lang={lang}/")) if rel.endswith(".parquet")]
+    parts = [rel for rel in sorted(out.list(shard_dir(lang))) if rel.endswith(".parquet")]
     columns = []
     for rel in parts:
         part = pq.ParquetFile(pa.BufferReader(out.read_bytes(rel)))
