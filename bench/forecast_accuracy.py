@@ -3,7 +3,7 @@
 For each split, the shared WARCs' pages are shuffled (a different seed per split)
 and dealt into six files of one mix (tests/warc_mix.py). A pilot runs two of
 them, the run the other four, each a real `corpus run --serial` in its own
-process. `corpus.budget.predict_run` forecasts the run's CPU and USD from the
+process. `corpus.accounting.budget.predict_run` forecasts the run's CPU and USD from the
 pilot's cost.json and the run's page count; the error is against the run's own
 cost.json. The old forecast (all CPU scaled with pages, start-up included) is
 shown beside it.
@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.budget import predict_run  # noqa: E402
+from corpus.accounting.budget import predict_run  # noqa: E402
 from tests.warc_mix import deal_warcs  # noqa: E402
 
 PILOT_FILES, RUN_FILES = 2, 4

@@ -19,7 +19,7 @@ requests are measured, and the whole-file CPU is the `shared` run's CPU per
 page times the page count (the pages are copies).
 
 Dollars: S3 GETs and transfer out of the region at the price sheet's rates
-(corpus/prices.yaml; inside us-east-1 the transfer is free, shown apart),
+(corpus/accounting/prices.yaml; inside us-east-1 the transfer is free, shown apart),
 plus CPU seconds at the sheet's on-demand vCPU-hour.
 
 Usage: .venv/bin/python bench/index_selection.py
@@ -130,7 +130,7 @@ def labelled_records() -> list[dict]:
 
 def measure(name: str, records: list[dict], run_whole: bool, cpu_per_page: float | None = None) -> dict:
     """Lay the records out as a crawl on S3, then run whole-file and index-selected processing."""
-    from corpus import meter
+    from corpus.accounting import meter
     from corpus.config import RunConfig
     from corpus.s3 import s3_client
     from ray_jobs.pipeline import plan_units
@@ -204,7 +204,7 @@ def run_units(units, cfg) -> dict:
 
 
 def fetch_only(units) -> dict:
-    from corpus import meter
+    from corpus.accounting import meter
     from corpus.storage import open_input
 
     before = meter.snapshot()
@@ -217,7 +217,7 @@ def fetch_only(units) -> dict:
 
 
 def dollars(side: dict, egress: bool) -> float:
-    from corpus.prices import load_prices
+    from corpus.accounting.prices import load_prices
 
     sheet = load_prices()
     cost = side["storage_get_requests"] * sheet.storage.get_per_1000.value / 1000

@@ -262,7 +262,7 @@ def crawl(
     Settings come from the config's `crawl:` section; the flags override it.
     Rerunning with the same output resumes without refetching archived pages.
     """
-    from corpus.report import vcpu_time
+    from corpus.accounting.report import vcpu_time
     from ray_jobs.crawl import CrawlFailed
     from ray_jobs.crawl import crawl as run_crawl_job
     from ray_jobs.pipeline import RayUnavailable
@@ -603,8 +603,8 @@ def report(
     language: str = typer.Option("en", "--language", help="report.html in en (English) or ko (Korean); figures are the same"),
 ) -> None:
     """(Re)write cost.json, cost.csv and report.html of a finished run, priced with the given sheet."""
+    from corpus.accounting.report import rewrite_report
     from corpus.config import CostConfig
-    from corpus.report import rewrite_report
     from corpus.storage import open_storage
 
     if language not in ("en", "ko"):
@@ -645,9 +645,9 @@ def budget(
     compare whole-file reading with index selection, and lay it out as a grant budget by month."""
     import json
 
-    from corpus.budget import BudgetError, parse_target
-    from corpus.grant import grant_budget, parse_day, parse_month, parse_percent, to_csv
-    from corpus.prices import PriceError, load_prices
+    from corpus.accounting.grant import grant_budget, parse_day, parse_month, parse_percent, to_csv
+    from corpus.accounting.prices import PriceError, load_prices
+    from corpus.accounting.target import BudgetError, parse_target
     from corpus.storage import open_storage
 
     if market not in ("on_demand", "spot") or mix not in ("commoncrawl", "run") or currency not in ("usd", "krw"):
@@ -679,7 +679,7 @@ def portfolio(
     output: Path = typer.Option(..., "--output", help="folder for the static site (index.html)"),
 ) -> None:
     """One offline page over every complete run found: tokens, spend, cost per million tokens, funnels."""
-    from corpus.portfolio import PortfolioError, write_portfolio
+    from corpus.accounting.portfolio import PortfolioError, write_portfolio
 
     try:
         page = write_portfolio(list(prefixes), str(output))
@@ -689,8 +689,8 @@ def portfolio(
 
 
 def _print_budget(grant: dict, targets: dict[str, float], currency: str) -> None:
-    from corpus.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
-    from corpus.grant import line_rows, month_rows
+    from corpus.accounting.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
+    from corpus.accounting.grant import line_rows, month_rows
 
     result = grant["forecast"]
     out = Console(width=max(Console().width, 100))  # a table wrapped at 80 columns splits its labels

@@ -390,7 +390,7 @@ class CostConfig(Section):
     @field_validator("forecast_targets")
     @classmethod
     def _targets_parse(cls, value: list[str]) -> list[str]:
-        from corpus.budget import parse_target
+        from corpus.accounting.target import parse_target
 
         for target in value:
             parse_target(target)
@@ -400,7 +400,7 @@ class CostConfig(Section):
     @classmethod
     def _sheet_loads(cls, value: str | None) -> str | None:
         """Refuse a price sheet that cannot price the run before any work starts."""
-        from corpus.prices import load_prices
+        from corpus.accounting.prices import load_prices
 
         load_prices(value)
         return value
@@ -408,7 +408,7 @@ class CostConfig(Section):
     @field_validator("instance")
     @classmethod
     def _priced(cls, value: str, info) -> str:
-        from corpus.prices import load_prices
+        from corpus.accounting.prices import load_prices
 
         if "prices" in info.data:  # a sheet that failed is reported under `prices` alone
             load_prices(info.data["prices"]).instance(value)

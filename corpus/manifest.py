@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from corpus.shards import ShardEntry
+from corpus.shard_entry import ShardEntry
 
 MANIFEST = "manifest.json"
 FORMAT = 1

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.publish import file_sha256
-from corpus.shards import ShardEntry
+from corpus.shard_entry import ShardEntry
 from corpus.storage import Storage, open_input
 from corpus.tokenizer import encode
 

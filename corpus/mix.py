@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from corpus.budget import SUFFIXES
+from corpus.accounting.target import SUFFIXES
 from corpus.megatron import CODE_DTYPES, MAGIC, VERSION, token_dtype
 from corpus.publish import read_manifest
 from corpus.storage import Storage, open_input, open_storage

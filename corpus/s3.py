@@ -6,7 +6,7 @@ so MinIO, SeaweedFS, R2 or a test server work unchanged. Throttling and 5xx
 answers are retried with exponential backoff and jitter (botocore's standard
 retry mode, 10 attempts). Every upload carries
 `ChecksumSHA256`, so the store itself refuses bytes damaged in transit. Every
-request is counted through `corpus.meter`, because requests are part of what a
+request is counted through `corpus.accounting.meter`, because requests are part of what a
 run costs.
 """
 
@@ -23,8 +23,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from corpus import meter
-from corpus.storage import open_temp_beside
+from corpus.accounting import meter
+from corpus.atomic import open_temp_beside
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -17,31 +16,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
+from corpus.layout import shard_path
+from corpus.shard_entry import ShardEntry
 from corpus.stages import text_bytes
 from corpus.storage import Storage
-
-
-@dataclass
-class ShardEntry:
-    path: str
-    lang: str
-    docs: int
-    tokens: int
-    bytes: int
-    sha256: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def public_columns(table: pa.Table) -> pa.Table:
     """Columns starting with `_` are working data for later stages (signatures,
     band hashes), not for trainers: they stay in `_work/` and out of shards."""
     return table.select([name for name in table.column_names if not name.startswith("_")])
-
-
-def shard_path(lang: str, index: int) -> str:
-    return f"shards/lang={lang}/part-{index:05d}.parquet"
 
 
 class ShardWriter:

@@ -11,10 +11,11 @@ filesystem can read a run.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 from typing import Iterator, Protocol
+
+from corpus.atomic import open_temp_beside
 
 
 class Storage(Protocol):
@@ -125,20 +126,6 @@ class LocalStorage:
 
     def walk(self) -> Iterator[Path]:
         yield from self.root.rglob("*")
-
-
-def open_temp_beside(target: Path, suffix: str = ".tmp") -> tuple[int, Path]:
-    """A new, hidden file beside `target` for writing, then renaming into place.
-
-    Created like any new file (mode 0666 less the umask), not with mkstemp's
-    0600, so what is renamed into place can be read as the user's umask says.
-    """
-    while True:
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}{suffix}"
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
-        except FileExistsError:
-            continue
 
 
 def input_identity(uri: str) -> dict[str, object]:

@@ -5,7 +5,7 @@ Common Crawl writes every WARC record as its own gzip member, so the bytes
 one-record WARC. Records closer together than `max_gap_bytes` share one GET
 (a request costs about as much as a few KB of transfer), and GETs run
 `concurrency` at a time because each one waits on the network. Every request
-and byte is counted through `corpus.meter`, so cost.json prices what was
+and byte is counted through `corpus.accounting.meter`, so cost.json prices what was
 actually fetched.
 """
 
@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
 from crawlers.warc import WarcRecord, iter_records

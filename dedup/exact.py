@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 import xxhash
 
+from corpus.normalize import normalize
 from dedup.components import pick_survivors
-from dedup.normalize import normalize
 
 EXACT_REASON = "exact_duplicate"
 

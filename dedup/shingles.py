@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from dedup.normalize import normalize
+from corpus.normalize import normalize
 
 ShingleKind = Literal["word", "char", "morpheme"]
 

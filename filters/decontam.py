@@ -34,9 +34,9 @@ import xxhash
 from botocore.exceptions import BotoCoreError, ClientError
 
 from corpus.config import BenchmarkConfig, DecontamConfig, NgramConfig
+from corpus.normalize import normalize
 from corpus.stats import Stats
 from corpus.storage import expand_inputs, open_input
-from dedup.normalize import normalize
 
 REASON_PREFIX = "decontam:"
 ANNOTATION = "contaminated"

@@ -12,7 +12,7 @@ import logging
 
 import pyarrow as pa
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
 from crawlers.cc_index import select_records

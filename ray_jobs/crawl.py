@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Literal
 
+from corpus.accounting.crawl_usage import record_session
 from corpus.config import CrawlConfig, RayConfig
-from corpus.crawl_usage import record_session
 from corpus.stats import Stats
 from corpus.storage import open_storage
 from crawlers.crawl import CrawlReport, resolve_scope, run_crawl

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from corpus.config import RunConfig
 from corpus.publish import PublishRefused
-from corpus.shards import ShardEntry
+from corpus.shard_entry import ShardEntry
 from corpus.stats import Stats
 from ray_jobs.finalize import RunResult
 from ray_jobs.pipeline import RayUnavailable, RunFailed

@@ -12,13 +12,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import RunConfig
 from corpus.manifest import build_manifest
 from corpus.megatron import export_shards
 from corpus.publish import publish_manifest, published_run
-from corpus.report import write_run_report
-from corpus.shards import ShardEntry, ShardWriter
+from corpus.accounting.report import write_run_report
+from corpus.shard_entry import ShardEntry
+from corpus.shards import ShardWriter
 from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import published_run

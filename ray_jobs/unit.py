@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import corpus
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import RunConfig
 from corpus.publish import file_sha256
 from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of

@@ -6,7 +6,7 @@ time a page carries a date it cannot read itself, and the Korean quality
 figures load Kiwi's model on the first Korean document. Left to the first
 unit, those seconds look like per-page work and a forecast multiplies them by
 every page of the next crawl. Run here, they are the worker's start-up, which
-cost accounting meters apart (`corpus.meter.mark_started`) and a forecast adds
+cost accounting meters apart (`corpus.accounting.meter.mark_started`) and a forecast adds
 once per worker. The pages hold no personal data, so no stage keeps state
 from them.
 """

@@ -9,9 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.budget import BudgetError, forecast, parse_target
+from corpus.accounting.budget import forecast
+from corpus.accounting.prices import load_prices
+from corpus.accounting.target import BudgetError, parse_target
 from corpus.cli import app
-from corpus.prices import load_prices
 
 
 @pytest.fixture(scope="module")

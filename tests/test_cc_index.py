@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
 from crawlers.cc_index import BadIndex, select_records

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from corpus import cost as costing
+from corpus.accounting import cost as costing
+from corpus.accounting.prices import PriceError, load_prices
+from corpus.accounting.report import _usage_only
 from corpus.config import ConfigError, CostConfig, load_config
-from corpus.prices import PriceError, load_prices
-from corpus.report import _usage_only
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pyarrow as pa
 
+from corpus.normalize import normalize
 from dedup.exact import exact_groups, exact_key
-from dedup.normalize import normalize
 
 
 def test_normalize_folds_width_case_and_whitespace():

@@ -10,11 +10,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from corpus.budget import forecast
+from corpus.accounting.budget import forecast
+from corpus.accounting.cost import GIB
+from corpus.accounting.grant import grant_budget, parse_month
+from corpus.accounting.prices import load_prices
 from corpus.cli import app
-from corpus.cost import GIB
-from corpus.grant import grant_budget, parse_month
-from corpus.prices import load_prices
 
 START = dt.date(2027, 1, 4)
 

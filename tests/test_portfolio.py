@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from corpus.accounting.report import usd
 from corpus.cli import app
-from corpus.report import usd
 from corpus.s3 import s3_client
 from tests.test_report import _chromium, _Texts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.config import RunConfig, SelectConfig
 from corpus.s3 import s3_client
 from corpus.stats import Stats

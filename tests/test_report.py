@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from corpus.budget import forecast
+from corpus.accounting.budget import forecast
+from corpus.accounting.prices import load_prices
+from corpus.accounting.report import usd
 from corpus.cli import app
-from corpus.prices import load_prices
-from corpus.report import usd
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HEADLESS = [
@@ -175,7 +175,7 @@ def test_report_names_the_crawls_needed_and_a_target_beyond_the_supply(serial_ru
 def test_report_lays_the_forecast_out_as_a_grant_budget(serial_run):
     import datetime as dt
 
-    from corpus.grant import grant_budget
+    from corpus.accounting.grant import grant_budget
 
     out, _ = serial_run
     cost = json.loads((out / "cost.json").read_text())

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.s3 import ObjectExists, S3Storage, expand_s3, open_s3_object, parse_s3_uri
 from corpus.stats import Stats
 from corpus.storage import expand_inputs, open_input, open_storage

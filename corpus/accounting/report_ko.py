@@ -1,7 +1,7 @@
 """Korean for report.html: every label and explanation the English page prints.
 
-`translate` looks a text up in `CATALOG` (English as written in corpus/report.py
-and corpus/budget.py, placeholders included, so `.format` fills both the same
+`translate` looks a text up in `CATALOG` (English as written in corpus/accounting/report.py
+and corpus/accounting/budget.py, placeholders included, so `.format` fills both the same
 way); sentences the budget writes with figures inside are matched by
 `PATTERNS` and rebuilt around the same figures. A text in neither stays in
 English: tests/test_report_language.py checks that the page has none left.
@@ -247,7 +247,7 @@ CATALOG = {
     "full configuration of this run": "이 실행의 전체 설정",
 }
 
-# Sentences corpus/budget.py writes with figures inside: (pattern, Korean with the same groups).
+# Sentences corpus/accounting/budget.py writes with figures inside: (pattern, Korean with the same groups).
 PATTERNS = [
     (r"(?P<lang>\w+) is (?P<pct>[\d.,]+%) of pages in a recent Common Crawl crawl",
      r"최근 Common Crawl 수집본에서 \g<lang> 페이지 비율은 \g<pct>"),

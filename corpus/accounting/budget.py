@@ -31,30 +31,16 @@ says so.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal
 
-from corpus.cost import FREE_VERBS, GIB, WRITE_VERBS
-from corpus.prices import PriceSheet
+from corpus.accounting.cost import FREE_VERBS, GIB, WRITE_VERBS
+from corpus.accounting.prices import PriceSheet
+from corpus.accounting.target import BudgetError
 
 Z = 1.96
-SUFFIXES = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
 PUTS_PER_INPUT_FILE = 3  # staged part, dropped part, ledger entry
 GETS_PER_INPUT_FILE = 2  # the WARC itself, its staged part again at finalize
 DEFAULT_NODES = 10  # as the report's `cost.forecast_nodes`
-
-
-class BudgetError(ValueError):
-    """A target or a run that cannot be extrapolated; the message says which and why."""
-
-
-def parse_target(text: str) -> tuple[str, float]:
-    """`ko=50B` → ("ko", 5e10). Suffixes K, M, B (or G), T; plain numbers too."""
-    match = re.fullmatch(r"\s*([a-z]{2,3})\s*=\s*([0-9]*\.?[0-9]+)\s*([KMBGT]?)\s*", text, re.IGNORECASE)
-    if not match:
-        raise BudgetError(f"a target looks like LANG=TOKENS, e.g. ko=50B or en=2.5T; got {text!r}")
-    lang, number, suffix = match.groups()
-    return lang.lower(), float(number) * SUFFIXES[suffix.upper()]
 
 
 def forecast(

@@ -1,4 +1,4 @@
-"""The text form both dedup passes compare: what a reader would call "the same text"."""
+"""The text form both dedup passes and decontamination compare: what a reader would call "the same text"."""
 
 from __future__ import annotations
 

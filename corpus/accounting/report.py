@@ -15,22 +15,18 @@ import math
 from html import escape
 from typing import Any
 
-from corpus import cost as costing
-from corpus import meter
-from corpus.budget import (
-    BudgetError, parse_target, range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows,
-)
+from corpus.accounting import cost as costing
+from corpus.accounting import meter
+from corpus.accounting.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
+from corpus.accounting.crawl_usage import crawls_behind
+from corpus.accounting.grant import grant_budget, line_rows, month_rows
+from corpus.accounting.prices import PriceSheet, load_prices
+from corpus.accounting.report_ko import KO_STAGE_NAMES, translate
+from corpus.accounting.target import BudgetError, parse_target
 from corpus.config import CostConfig, RunConfig
-from corpus.crawl_usage import crawls_behind
-from corpus.grant import grant_budget, line_rows, month_rows
-from corpus.prices import PriceSheet, load_prices
-from corpus.report_ko import KO_STAGE_NAMES, translate
+from corpus.layout import COST_CSV, COST_JSON, MANIFEST, REPORT_HTML, STATS_JSON, UNITS_DIR
 from corpus.stats import Stats
 from corpus.storage import Storage
-
-COST_JSON, COST_CSV, REPORT_HTML = "cost.json", "cost.csv", "report.html"
-UNITS_DIR = "_work/units/"
-
 
 def write_run_report(
     out: Storage,
@@ -64,7 +60,7 @@ def rewrite_report(out: Storage, cost_cfg: CostConfig, language: str = "en") -> 
         usage = json.loads(out.read_bytes(COST_JSON))
         if "page_yield" not in usage:  # priced before page yields were measured
             usage["page_yield"] = costing.page_yield(out, usage)
-    elif out.exists("stats.json") and out.exists("manifest.json"):
+    elif out.exists(STATS_JSON) and out.exists(MANIFEST):
         usage = _measure_finished(out)
     else:
         raise FileNotFoundError(f"{out.uri} has no cost.json, nor stats.json and manifest.json: is it a run's output?")
@@ -172,8 +168,8 @@ def _forecast(priced: dict[str, Any], sheet: PriceSheet, cost_cfg: CostConfig) -
 
 
 def _measure_finished(out: Storage) -> dict[str, Any]:
-    manifest = json.loads(out.read_bytes("manifest.json"))
-    stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
+    manifest = json.loads(out.read_bytes(MANIFEST))
+    stats = Stats.from_dict(json.loads(out.read_bytes(STATS_JSON)))
     entries = [json.loads(out.read_bytes(rel)) for rel in sorted(out.list(UNITS_DIR)) if rel.endswith(".json")]
     usage = costing.measure(manifest["run_id"], manifest["config_sha256"], stats, entries, manifest["languages"], None)
     usage["crawls"] = crawls_behind(usage["inputs"])

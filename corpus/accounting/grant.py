@@ -1,6 +1,6 @@
 """A budget a grant office can file: line items, contingency, and spending by month.
 
-`corpus budget` forecasts what a token target takes (`corpus.budget.forecast`);
+`corpus budget` forecasts what a token target takes (`corpus.accounting.budget.forecast`);
 this turns it into what a proposal lists: compute (machine time held, as a
 cloud bills it), storage of the output for the months it is kept, egress for
 each time a trainer pulls it, storage requests, and a contingency on their sum.
@@ -23,9 +23,10 @@ import math
 import re
 from typing import Any
 
-from corpus.budget import BudgetError, forecast
-from corpus.cost import GIB
-from corpus.prices import PriceSheet
+from corpus.accounting.budget import forecast
+from corpus.accounting.cost import GIB
+from corpus.accounting.prices import PriceSheet
+from corpus.accounting.target import BudgetError
 
 KEYS = ("point", "low", "high")
 MAX_NODES = 10_000

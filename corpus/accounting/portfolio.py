@@ -21,10 +21,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from corpus.report import CSS, _bars, _card, krw, usd
+from corpus.accounting.report import CSS, _bars, _card, krw, usd
+from corpus.layout import COST_JSON, MANIFEST, REPORT_HTML, WORK
 from corpus.storage import open_storage
 
-MANIFEST, COST_JSON, REPORT_HTML, INDEX_HTML = "manifest.json", "cost.json", "report.html", "index.html"
+INDEX_HTML = "index.html"
 LANG_NAMES = {"en": "English", "ko": "Korean"}
 
 
@@ -148,7 +149,7 @@ def _run_roots(prefix: str) -> list[str]:
     store = open_storage(prefix)
     roots = []
     for rel in store.list():
-        if posixpath.basename(rel) == MANIFEST and "/_work/" not in f"/{rel}":
+        if posixpath.basename(rel) == MANIFEST and f"/{WORK}/" not in f"/{rel}":
             parent = posixpath.dirname(rel)
             roots.append(prefix.rstrip("/") + ("/" + parent if parent else ""))
     return roots

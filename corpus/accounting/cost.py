@@ -17,7 +17,7 @@ Two steps, kept apart so a run can be re-priced without re-running it:
   the stages' CPU is what the work used. `price` prices both.
 - `price` turns that usage into money with a price sheet.
 
-A run over the WARC of a live crawl (`usage["crawls"]`, see `corpus.crawl_usage`)
+A run over the WARC of a live crawl (`usage["crawls"]`, see `corpus.accounting.crawl_usage`)
 also carries that crawl's held vCPU time, in proportion to the WARC bytes it read,
 as the compute line `crawl`: acquiring pages is part of what its tokens cost.
 
@@ -42,9 +42,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus import meter
+from corpus.accounting import meter
+from corpus.accounting.prices import PriceSheet
 from corpus.config import CostConfig
-from corpus.prices import PriceSheet
+from corpus.layout import shard_dir
 from corpus.stats import UNKNOWN_LANG, Stats
 from corpus.storage import Storage
 
@@ -377,7 +378,7 @@ def _input(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _shard_tokens(out: Storage, lang: str) -> np.ndarray | None:
     """n_tokens of every document in the language's shards; None without token counts."""
-    parts = [rel for rel in sorted(out.list(f"shards/lang={lang}/")) if rel.endswith(".parquet")]
+    parts = [rel for rel in sorted(out.list(shard_dir(lang))) if rel.endswith(".parquet")]
     columns = []
     for rel in parts:
         part = pq.ParquetFile(pa.BufferReader(out.read_bytes(rel)))

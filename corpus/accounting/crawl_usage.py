@@ -17,7 +17,7 @@ import logging
 import time
 from typing import Any
 
-from corpus import meter
+from corpus.accounting import meter
 from corpus.storage import open_storage
 
 log = logging.getLogger(__name__)

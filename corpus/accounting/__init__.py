@@ -1,0 +1,1 @@
+"""Funder accounting: the meter, cost, prices, budget forecasts and the run report."""
