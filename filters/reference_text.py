@@ -76,7 +76,9 @@ def readability_articles(data: Path, min_chars: int = 500) -> list[str]:
             continue
         with gzip.open(folder / "expected.html.gz", "rt", encoding="utf-8") as fh:
             tree = lxml.html.fromstring(fh.read())
-        blocks = (el.text_content().strip() for el in tree.iter(*_BLOCKS))
+        # Innermost blocks only: a <li> holding a <p> would otherwise give its text twice.
+        leaves = (el for el in tree.iter(*_BLOCKS) if next(el.iterdescendants(*_BLOCKS), None) is None)
+        blocks = (el.text_content().strip() for el in leaves)
         text = "\n".join(b for b in blocks if b)
         ascii_letters = sum(ch.isascii() for ch in text if ch.isalpha())
         letters = sum(ch.isalpha() for ch in text)
