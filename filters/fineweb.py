@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from filters.text_stats import Doc, is_prose_line, share
+from filters.text_stats import ALNUM, Doc, is_prose_line, share
 
 
 def figures(doc: Doc, short_line_chars: int) -> dict[str, float]:
@@ -21,7 +21,7 @@ def figures(doc: Doc, short_line_chars: int) -> dict[str, float]:
     seen: set[str] = set()
     dup_chars = 0
     for line in doc.lines:
-        if line in seen:
+        if line in seen and ALNUM.search(line):
             dup_chars += len(line)
         seen.add(line)
     return {

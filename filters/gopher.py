@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from filters.text_stats import Doc, LETTER, share
+from filters.text_stats import ALNUM, Doc, LETTER, share
 
 BULLETS = ("•", "-", "*", "·", "●", "▶", "►", "■", "□", "◆", "◇", "▪", "‣", "○", "◦", "➤", "✓", "✔", "※", "→", "▷")
 ELLIPSES = ("...", "…")
@@ -94,10 +94,15 @@ def repetition_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
-    """Items seen before in the same document, and their characters."""
+    """Items seen before in the same document, and their characters.
+
+    Separators with no letter or digit (`---`, `* * *`) repeat by design and are not counted.
+    """
     seen: set[str] = set()
     count = chars = 0
     for item in items:
+        if not ALNUM.search(item):
+            continue
         if item in seen:
             count += 1
             chars += len(item)

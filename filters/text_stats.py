@@ -19,6 +19,7 @@ import spacy
 HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 HANGUL_JAMO = re.compile(r"[\u1100-\u11ff\u3131-\u318e]")
 LETTER = re.compile(r"[^\W\d_]")
+ALNUM = re.compile(r"[^\W_]")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*\s")
 
