@@ -126,8 +126,10 @@ class KoreanThresholds(QualityThresholds):
     """Korean bounds: words are eojeol (longer, fewer), stop words are Kiwi morphemes.
 
     Fitted on the calibration half of bench/quality_eval.py's set: forum threads
-    repeat short comments, technical blogs repeat code lines and are mostly
-    lists, so the repetition, list and line bounds are looser than English's.
+    repeat short comments, technical blogs repeat code lines and are often all
+    bullets (so the bullet bound is off; headline lists fail the prose-line
+    bound instead), so the repetition, list and line bounds are looser than
+    English's.
     """
 
     min_words: int | None = 30
@@ -139,11 +141,12 @@ class KoreanThresholds(QualityThresholds):
     max_dup_line_char_frac: float | None = 0.3
     max_top_ngram_char_frac: dict[int, float] = {2: 0.25, 3: 0.25, 4: 0.25}
     max_dup_ngram_char_frac: dict[int, float] = {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.2}
-    min_line_punct_frac: float | None = 0.05
+    max_bullet_line_frac: float | None = None
+    min_line_punct_frac: float | None = 0.07
     short_line_chars: int = Field(15, ge=0)
     max_fw_dup_line_char_frac: float | None = None
     max_newline_word_ratio: float | None = 0.8
-    min_hangul_word_frac: float | None = 0.3
+    min_hangul_word_frac: float | None = 0.15
     max_jamo_share: float | None = 0.1
     min_quality_score: float | None = Field(0.1, ge=0.0, le=1.0)
 
