@@ -116,7 +116,7 @@ class QualityThresholds(Section):
     min_hangul_word_frac: float | None = None
     max_jamo_share: float | None = None
     # Junk: spam lexicon (terms per word) and hashtag stuffing (hashtags per word)
-    max_spam_term_frac: float | None = 0.03
+    max_spam_term_frac: float | None = 0.02
     max_hashtag_word_frac: float | None = 0.1
     # Classifier
     min_quality_score: float | None = Field(0.03, ge=0.0, le=1.0, description="drop below this classifier score")
@@ -127,9 +127,8 @@ class KoreanThresholds(QualityThresholds):
 
     Fitted on the calibration half of bench/quality_eval.py's set: forum threads
     repeat short comments, technical blogs repeat code lines and are often all
-    bullets (so the bullet bound is off; headline lists fail the prose-line
-    bound instead), so the repetition, list and line bounds are looser than
-    English's.
+    bullets, so the repetition, list and line bounds are looser than English's
+    and the bullet bound is off.
     """
 
     min_words: int | None = 30
@@ -142,7 +141,7 @@ class KoreanThresholds(QualityThresholds):
     max_top_ngram_char_frac: dict[int, float] = {2: 0.25, 3: 0.25, 4: 0.25}
     max_dup_ngram_char_frac: dict[int, float] = {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.2}
     max_bullet_line_frac: float | None = None
-    min_line_punct_frac: float | None = 0.07
+    min_line_punct_frac: float | None = 0.05
     short_line_chars: int = Field(15, ge=0)
     max_fw_dup_line_char_frac: float | None = None
     max_newline_word_ratio: float | None = 0.8
