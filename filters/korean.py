@@ -40,6 +40,10 @@ class KoreanStopWords:
         return [sum(tok.form in KO_STOP_WORDS for tok in tokens) for tokens in self.kiwi.tokenize(heads)]
 
 
+# Space-separated words holding a Hangul syllable, and holding any letter.
+HANGUL_WORD = re.compile(r"[^\s\uac00-\ud7a3]*[\uac00-\ud7a3]\S*")
+LETTER_WORD = re.compile(r"[\W\d_]*[^\W\d_]\S*")
+NOT_PROSE_MARKS = ("http", "www.", "@", "`")  # the cheap test before the regex
 NOT_PROSE = re.compile(r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.]+|`[^`\n]*`")
 
 
@@ -48,10 +52,10 @@ def figures(doc: Doc) -> dict[str, float]:
     letters = len(LETTER.findall(doc.text))
     syllables = len(HANGUL_SYLLABLE.findall(doc.text))
     jamo = len(HANGUL_JAMO.findall(doc.text))
-    words = [w for w in NOT_PROSE.sub(" ", doc.text).split() if LETTER.search(w)]
+    text = NOT_PROSE.sub(" ", doc.text) if any(mark in doc.text for mark in NOT_PROSE_MARKS) else doc.text
     return {
         "q_hangul_share": share(syllables + jamo, letters),
-        "q_hangul_word_frac": share(sum(bool(HANGUL_SYLLABLE.search(w)) for w in words), len(words)),
+        "q_hangul_word_frac": share(len(HANGUL_WORD.findall(text)), len(LETTER_WORD.findall(text))),
         "q_jamo_share": share(jamo, syllables + jamo),
     }
 
