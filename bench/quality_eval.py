@@ -19,7 +19,8 @@ from pathlib import Path
 
 from corpus.config import load_config
 from filters.eval_sets import HALVES, evaluation_sets
-from ray_jobs.quality_eval import SetResult, UnitModels, eval_config, evaluate
+from ray_jobs.quality_eval import SetResult, eval_config, evaluate
+from ray_jobs.unit import UnitModels
 
 
 def main() -> None:
