@@ -1,12 +1,14 @@
 """Filtering cost per document against extraction cost, on the same documents.
 
 Extracts every HTML record of the constructed WARC (scrapinghub article pages
-and Korean EUC-KR feeds) plus raw Common Crawl WET text, then times each quality
-rule, the classifier and PII over the extracted texts, three rounds, and prints
-median docs/s per core (process CPU time, so other users of the machine do not
-count) and the ratio to extraction.
+and Korean EUC-KR feeds), then times each quality rule, the classifier and PII
+over the extracted texts, three rounds, and prints median docs/s per core
+(process CPU time, so other users of the machine do not count) and the ratio to
+extraction. `--korean N` adds Korean-heavy text: up to N evenly spaced texts
+of each Korean set of the evaluation set (blogs, forum threads, 1920s prose,
+news, encyclopedic, Instagram ads).
 
-Usage: .venv/bin/python bench/filter_speed.py [--data ../shared/data] [--rounds 3]
+Usage: .venv/bin/python bench/filter_speed.py [--data ../shared/data] [--rounds 3] [--korean 60]
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from corpus.storage import open_input
 from crawlers.decode import charset_from_content_type, decode_html
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.warc import iter_records
-from filters import c4, fineweb, gopher, korean
+from filters import c4, fineweb, gopher, hashtags, korean
+from filters.eval_sets import evaluation_sets
 from filters.langid import LanguageIdentifier
 from filters.pii import KINDS, PIIRedactor
 from filters.quality import QualityFilter
@@ -36,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--korean", type=int, default=0, help="add up to N Korean texts per set of the evaluation set")
     args = parser.parse_args()
     pages = [(r.payload, r.content_type, r.url) for r in iter_records(
         str(args.data / WARC), Stats(), open_input, 10 << 20, ("text/html", "application/xhtml+xml", "application/rss+xml", "text/xml"))
@@ -52,6 +56,10 @@ def main() -> None:
                 texts.append(result.text)
 
     extract_rate = _rate(extract, len(pages), args.rounds)
+    if args.korean:
+        texts += [sample.text for labelled in evaluation_sets(args.data, args.korean)
+                  if labelled.lang == "ko" and labelled.source != "constructed"
+                  for sample in labelled.samples if sample.text]
     langs, _ = LanguageIdentifier(LangIdConfig()).predict(texts)
     quality = QualityFilter(QualityConfig())
     docs = quality.splitter.docs(texts, langs)
@@ -61,6 +69,8 @@ def main() -> None:
     steps = {
         "split (spaCy words, lines)": lambda: quality.splitter.docs(texts, langs),
         "stop words (spaCy en / Kiwi ko)": lambda: quality._stop_words(docs),
+        "spam lexicon": lambda: [quality.spam.figures(d) for d in docs],
+        "hashtags": lambda: [hashtags.figures(d) for d in docs],
         "korean": lambda: [korean.figures(d) for d in docs],
         "gopher_quality": lambda: [gopher.quality_figures(d, s) for d, s in zip(docs, stops)],
         "gopher_repetition": lambda: [gopher.repetition_figures(d) for d in docs],

@@ -440,9 +440,12 @@ def train_quality(
     seed: int = typer.Option(0),
     quantize: bool = typer.Option(True, help="write a small quantized .ftz"),
 ) -> None:
-    """Train the fastText quality classifier (curated text vs web text) and print held-back precision/recall."""
+    """Train the fastText quality classifier (curated text vs web text) and print held-back precision/recall.
+
+    From --data: trains on the evaluation set's calibration half and prints, per
+    clean register and junk type, the held-back share it gets right."""
     from filters.classifier import TrainSettings
-    from ray_jobs.quality_training import file_sources, labelled_sources, train_from_sources
+    from ray_jobs.quality_training import file_sources, register_halves, train_by_register, train_from_sources
 
     if lang not in (None, "en", "ko"):
         _usage(f"--lang must be en or ko, got {lang!r}")
@@ -455,18 +458,64 @@ def train_quality(
         skipped: dict[str, int] = {}
         if positive:
             sources, skipped = file_sources(positive, negative)
+            _, evaluation, counts = train_from_sources(sources, output, settings, lang)
+            for source, n in counts.items():
+                Console().print(f"{source}: {n:,} examples")
         else:
-            sources = labelled_sources(data)
-        _, evaluation, counts = train_from_sources(sources, output, settings, lang)
+            _, evaluation, per_source = train_by_register(register_halves(data), output, settings, lang)
+            Console().print("| source | label | trained | held back | held back right at 0.5 |")
+            Console().print("|---|---|---|---|---|")
+            for (source, label), (n_train, n_held, right) in per_source.items():
+                Console().print(f"| {source} | {'hq' if label else 'lq'} | {n_train:,} | {n_held:,} | {right:.1%} |")
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
-    for source, n in counts.items():
-        Console().print(f"{source}: {n:,} examples")
     for source, n in skipped.items():
         if n:
             Console().print(f"{source}: {n:,} line(s) skipped (not JSON, or no text)")
     Console().print(f"held-back split at score 0.5: {evaluation}")
     Console().print(f"wrote {output} ({output.stat().st_size:,} bytes)")
+
+
+# --- corpus calibrate ------------------------------------------------------------------
+@app.command()
+def calibrate(
+    clean: list[str] = typer.Option(..., "--clean", help="clean text of one register per file (.jsonl[.gz], .parquet, .txt; local or s3://)"),
+    junk: list[str] = typer.Option(..., "--junk", help="junk text of one type per file (same formats)"),
+    lang: str = typer.Option(..., "--lang", help="language whose thresholds are fitted: ko or en"),
+    keep: float = typer.Option(0.97, "--keep", help="share of every clean register that must be kept"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the config fragment here (YAML)"),
+    config: Optional[Path] = typer.Option(None, "--config", help="run config whose quality section is the starting point"),
+) -> None:
+    """Fit one language's quality thresholds (and classifier cut) to clean and junk samples; print kept % before and after."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from filters.calibrate import CalibrationError, Labelled
+    from filters.calibrate import calibrate as fit_thresholds
+    from ray_jobs.quality_training import read_labelled_file
+
+    cfg = build_config(config, None, None, None)
+    sets = []
+    for uris, is_clean in ((clean, True), (junk, False)):
+        for uri in uris:
+            try:
+                texts, _ = read_labelled_file(uri)
+            except (OSError, ValueError, BotoCoreError, ClientError) as exc:
+                _usage(f"{uri}: cannot read ({exc}); give JSON lines with a text field, Parquet with a text column, or plain text")
+            sets.append(Labelled(uri, is_clean, texts))
+    try:
+        result = fit_thresholds(sets, lang, keep, cfg.quality)
+    except CalibrationError as exc:
+        _usage(str(exc))
+    table = Table("file", "kind", "docs", "before", "after", title=f"kept ({lang}; clean >= {keep:.0%} wanted)")
+    for (name, is_clean, docs, before), (*_, after) in zip(result.before, result.after):
+        table.add_row(name, "clean" if is_clean else "junk", f"{docs:,}", f"{before:.1%}", f"{after:.1%}")
+    Console().print(table)
+    fragment = yaml.safe_dump(result.fragment(lang), sort_keys=False, allow_unicode=True)
+    if output is None:
+        Console().print(fragment, highlight=False, markup=False)
+    else:
+        output.write_text(fragment, encoding="utf-8")
+        Console().print(f"wrote {output}: pass it to `corpus run` (or merge its quality section into your config)")
 
 
 # --- corpus submit / status / logs / stop (Ray cluster, Jobs API) ----------------------

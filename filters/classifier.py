@@ -101,16 +101,25 @@ def train(
     `labels` are 1 for curated text, 0 for web text. The split is by a hash of
     the text, so it does not depend on input order.
     """
+    train_rows, held_rows = split(texts, settings.holdout, settings.seed)
+    classifier = fit([texts[i] for i in train_rows], [labels[i] for i in train_rows], output, settings)
+    evaluation = classifier.evaluate([texts[i] for i in held_rows], [labels[i] for i in held_rows])
+    return classifier, evaluation
+
+
+def fit(
+    texts: list[str], labels: list[int], output: str | Path, settings: TrainSettings = TrainSettings()
+) -> QualityClassifier:
+    """Train on all of `texts` (label 1 curated, 0 web), quantize if asked, save to `output` and load it back."""
     if len(set(labels)) < 2:
         raise ValueError("training needs both positive (curated) and negative (web) examples")
-    train_rows, held_rows = split(texts, settings.holdout, settings.seed)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="quality-train-") as tmp:
         train_file = Path(tmp) / "train.txt"
         with train_file.open("w", encoding="utf-8") as fh:
-            for i in train_rows:
-                fh.write(f"{HQ if labels[i] else LQ} {prepare(texts[i], settings.max_chars)}\n")
+            for text, label in zip(texts, labels):
+                fh.write(f"{HQ if label else LQ} {prepare(text, settings.max_chars)}\n")
         model = fasttext.train_supervised(
             input=str(train_file),
             epoch=settings.epoch,
@@ -127,9 +136,7 @@ def train(
         if settings.quantize:
             model.quantize(input=str(train_file), qnorm=True, retrain=True, cutoff=50_000, thread=1, verbose=0)
     model.save_model(str(output))
-    classifier = QualityClassifier(output, settings.max_chars)
-    evaluation = classifier.evaluate([texts[i] for i in held_rows], [labels[i] for i in held_rows])
-    return classifier, evaluation
+    return QualityClassifier(output, settings.max_chars)
 
 
 def split(texts: list[str], holdout: float, seed: int = 0) -> tuple[list[int], list[int]]:

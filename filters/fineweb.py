@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from filters.text_stats import Doc, ends_sentence, share
+from filters.text_stats import ALNUM, Doc, is_prose_line, share
 
 
 def figures(doc: Doc, short_line_chars: int) -> dict[str, float]:
-    """Shares of lines ending a sentence and of short lines, duplicate-line characters, newlines per word.
+    """Shares of prose lines and of short lines, duplicate-line characters, newlines per word.
+
+    A prose line ends a sentence or holds several (`text_stats.is_prose_line`):
+    FineWeb counts only line ends, which fails a one-paragraph document cut
+    mid-sentence however well written.
 
     `short_line_chars` is per language: a Korean character carries about two
     English characters' worth of text, so Korean uses a shorter bound.
@@ -17,11 +21,11 @@ def figures(doc: Doc, short_line_chars: int) -> dict[str, float]:
     seen: set[str] = set()
     dup_chars = 0
     for line in doc.lines:
-        if line in seen:
+        if line in seen and ALNUM.search(line):
             dup_chars += len(line)
         seen.add(line)
     return {
-        "q_fw_line_punct_frac": share(sum(ends_sentence(line, doc.lang) for line in doc.lines), n_lines),
+        "q_fw_line_punct_frac": share(sum(is_prose_line(line, doc.lang) for line in doc.lines), n_lines),
         "q_fw_short_line_frac": share(sum(len(line) <= short_line_chars for line in doc.lines), n_lines),
         "q_fw_dup_line_char_frac": share(dup_chars, len(doc.text.replace("\n", ""))),
         "q_fw_newline_word_ratio": share(doc.text.count("\n"), len(doc.words)),

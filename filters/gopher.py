@@ -7,13 +7,16 @@ language's thresholds into (reason, column, bound, value) checks that
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
-from filters.text_stats import Doc, LETTER, share
+from filters.text_stats import ALNUM, Doc, LETTER, share
 
 BULLETS = ("•", "-", "*", "·", "●", "▶", "►", "■", "□", "◆", "◇", "▪", "‣", "○", "◦", "➤", "✓", "✔", "※", "→", "▷")
 ELLIPSES = ("...", "…")
+# A Markdown heading's leading hashes (text kept as Markdown) are structure, not symbols.
+MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}(?=\s)", re.MULTILINE)
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
@@ -26,7 +29,8 @@ def quality_figures(doc: Doc, stop_words: int) -> dict[str, float]:
     """
     n_words = len(doc.words)
     n_lines = len(doc.lines)
-    symbols = doc.text.count("#") + sum(doc.text.count(e) for e in ELLIPSES)
+    headings = sum(m.group().count("#") for m in MARKDOWN_HEADING.finditer(doc.text))
+    symbols = doc.text.count("#") - headings + sum(doc.text.count(e) for e in ELLIPSES)
     return {
         "q_word_count": n_words,
         "q_mean_word_len": share(sum(len(w) for w in doc.words), n_words),
@@ -90,10 +94,15 @@ def repetition_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:
-    """Items seen before in the same document, and their characters."""
+    """Items seen before in the same document, and their characters.
+
+    Separators with no letter or digit (`---`, `* * *`) repeat by design and are not counted.
+    """
     seen: set[str] = set()
     count = chars = 0
     for item in items:
+        if not ALNUM.search(item):
+            continue
         if item in seen:
             count += 1
             chars += len(item)

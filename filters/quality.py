@@ -16,23 +16,28 @@ from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from corpus.config import QualityConfig
 from corpus.stats import Stats
-from filters import c4, fineweb, gopher, korean
+from filters import blocklist, c4, fineweb, gopher, hashtags, korean, spam
+from filters.blocklist import DomainBlocklist
 from filters.classifier import QualityClassifier
 from filters.text_stats import Doc, WordSplitter
 
 CLASSIFIER_CHECK = ("quality_classifier", "quality_score", "min")
 RULE_CHECKS = {
+    "blocklist": blocklist.checks,
+    "spam": spam.checks,
+    "hashtags": hashtags.checks,
     "korean": korean.checks,
     "gopher_quality": gopher.quality_checks,
     "gopher_repetition": gopher.repetition_checks,
     "c4": c4.checks,
     "fineweb": fineweb.checks,
 }
-INT_COLUMNS = {"q_word_count", "q_stop_words", "q_c4_lorem_ipsum", "q_c4_curly_braces"}
+INT_COLUMNS = {"q_word_count", "q_stop_words", "q_c4_lorem_ipsum", "q_c4_curly_braces", "q_hashtags", "q_blocklisted",
+               *(f"q_spam_{category}" for category in spam.CATEGORIES)}
 
 
 class QualityFilter:
-    """DocStage `quality`: loads spaCy, Kiwi and the classifier once, in the worker."""
+    """DocStage `quality`: loads spaCy, Kiwi, the spam lexicon, the blocklist and the classifier once, in the worker."""
 
     name = "quality"
 
@@ -40,18 +45,26 @@ class QualityFilter:
         self.cfg = cfg
         self.splitter = WordSplitter()
         self.korean_stop_words = korean.KoreanStopWords(cfg.stop_word_chars)
+        self.spam = spam.SpamLexicon(cfg.spam_terms)
+        self.blocklist = DomainBlocklist(cfg.blocklist) if cfg.blocklist and "blocklist" in cfg.rules else None
         self.classifier = None
         if "quality_classifier" in cfg.rules:
             self.classifier = QualityClassifier(cfg.classifier_path(), cfg.classifier_max_chars)
 
     def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array]:
-        columns = self.figures(table["text"].to_pylist(), _langs(table))
+        domains = table["domain"].to_pylist() if "domain" in table.column_names else None
+        columns = self.figures(table["text"].to_pylist(), _langs(table), domains)
         for name, values in columns.items():
             table = table.append_column(name, values)
         return table, self.decide(table)
 
-    def figures(self, texts: list[str | None], langs: list[str]) -> dict[str, pa.Array]:
-        """Every `q_*` figure, and `quality_score` when the classifier is on, one value per document."""
+    def figures(
+        self, texts: list[str | None], langs: list[str], domains: list[str | None] | None = None
+    ) -> dict[str, pa.Array]:
+        """Every `q_*` figure, and `quality_score` when the classifier is on, one value per document.
+
+        `q_blocklisted` is there only when a blocklist is configured (it needs `domains`).
+        """
         docs = self.splitter.docs(texts, langs)
         stop_words = self._stop_words(docs)
         rows = [self._doc_figures(doc, n_stop) for doc, n_stop in zip(docs, stop_words)]
@@ -59,6 +72,8 @@ class QualityFilter:
         for name in rows[0] if rows else _figure_names(self):
             values = [row[name] for row in rows]
             columns[name] = pa.array(values, pa.int32() if name in INT_COLUMNS else pa.float32())
+        if self.blocklist is not None:
+            columns["q_blocklisted"] = pa.array(self.blocklist.figures(domains or [None] * len(docs)), pa.int32())
         if self.classifier is not None:
             columns["quality_score"] = pa.array(self.classifier.score([d.text for d in docs]), pa.float32())
         return columns
@@ -83,20 +98,25 @@ class QualityFilter:
         for rule in self.cfg.rules:
             if rule == "quality_classifier":
                 active.append((*CLASSIFIER_CHECK, th.min_quality_score))
+            elif rule == "blocklist":
+                active.extend(blocklist.checks(th) if self.blocklist is not None else [])
             else:
                 active.extend(RULE_CHECKS[rule](th))
         return [check for check in active if check[3] is not None]
 
     def _stop_words(self, docs: list[Doc]) -> list[int]:
-        counts = [sum(w.lower() in EN_STOP_WORDS for w in d.words) if d.lang != "ko" else 0 for d in docs]
+        """English stop words among words; Korean documents add Kiwi's stop-word morphemes (their English quotes count too)."""
+        counts = [sum(w.lower() in EN_STOP_WORDS for w in d.words) for d in docs]
         korean_rows = [i for i, d in enumerate(docs) if d.lang == "ko"]
         for i, n in zip(korean_rows, self.korean_stop_words.count([docs[i].text for i in korean_rows])):
-            counts[i] = n
+            counts[i] += n
         return counts
 
     def _doc_figures(self, doc: Doc, stop_words: int) -> dict[str, float]:
         th = self.cfg.thresholds(doc.lang)
         return {
+            **self.spam.figures(doc),
+            **hashtags.figures(doc),
             **korean.figures(doc),
             **gopher.quality_figures(doc, stop_words),
             **gopher.repetition_figures(doc),

@@ -29,6 +29,12 @@ def korquad_paragraphs(data: Path) -> list[str]:
 
 def klue_documents(data: Path, sentences_per_doc: int = 6) -> list[str]:
     """KLUE dev sentences (news, Wikipedia, policy briefings, reviews) grouped by source, in file order."""
+    by_source = klue_documents_by_source(data, sentences_per_doc)
+    return [doc for source in sorted(by_source) for doc in by_source[source]]
+
+
+def klue_documents_by_source(data: Path, sentences_per_doc: int = 6) -> dict[str, list[str]]:
+    """KLUE source (wikipedia, wikinews, wikitree, policy, airbnb, NSMC) → its sentences, `sentences_per_doc` per document."""
     by_source: dict[str, list[str]] = defaultdict(list)
     with gzip.open(data / "korean_text/klue/klue-dp-v1.1_dev.tsv.gz", "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -42,12 +48,13 @@ def klue_documents(data: Path, sentences_per_doc: int = 6) -> list[str]:
             if premise not in seen:
                 seen.add(premise)
                 by_source[pair["source"]].append(premise)
-    docs = []
-    for source in sorted(by_source):
-        sentences = by_source[source]
-        for start in range(0, len(sentences) - sentences_per_doc + 1, sentences_per_doc):
-            docs.append(" ".join(sentences[start : start + sentences_per_doc]))
-    return docs
+    return {
+        source: [
+            " ".join(sentences[start : start + sentences_per_doc])
+            for start in range(0, len(sentences) - sentences_per_doc + 1, sentences_per_doc)
+        ]
+        for source, sentences in by_source.items()
+    }
 
 
 def english_articles(data: Path) -> list[str]:
@@ -69,7 +76,9 @@ def readability_articles(data: Path, min_chars: int = 500) -> list[str]:
             continue
         with gzip.open(folder / "expected.html.gz", "rt", encoding="utf-8") as fh:
             tree = lxml.html.fromstring(fh.read())
-        blocks = (el.text_content().strip() for el in tree.iter(*_BLOCKS))
+        # Innermost blocks only: a <li> holding a <p> would otherwise give its text twice.
+        leaves = (el for el in tree.iter(*_BLOCKS) if next(el.iterdescendants(*_BLOCKS), None) is None)
+        blocks = (el.text_content().strip() for el in leaves)
         text = "\n".join(b for b in blocks if b)
         ascii_letters = sum(ch.isascii() for ch in text if ch.isalpha())
         letters = sum(ch.isalpha() for ch in text)
@@ -107,6 +116,24 @@ def news_comment_groups(data: Path, per_doc: int = 8, limit: int = 600) -> list[
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         comments = [line.strip() for line in fh if line.strip()]
     return _groups([comments], per_doc, limit)
+
+
+def comment_threads(data: Path, min_chars: int = 600, skip: int = 10_000, limit: int = 400) -> list[str]:
+    """Forum-like threads: consecutive news comments (kocohub unlabeled, past the first `skip`), one per line,
+    gathered until a thread holds `min_chars`. Comments are what a Korean forum page's main text is made of."""
+    path = data / "korean_text/korean_hate_speech/unlabeled__unlabeled_comments_5.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        comments = [line.strip() for line in fh if line.strip()][skip:]
+    threads: list[str] = []
+    thread: list[str] = []
+    for comment in comments:
+        thread.append(comment)
+        if sum(map(len, thread)) >= min_chars:
+            threads.append("\n".join(thread))
+            thread = []
+            if len(threads) >= limit:
+                break
+    return threads
 
 
 def chunks(texts: list[str], max_chars: int = CHUNK_CHARS) -> list[str]:

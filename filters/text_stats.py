@@ -19,14 +19,18 @@ import spacy
 HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 HANGUL_JAMO = re.compile(r"[\u1100-\u11ff\u3131-\u318e]")
 LETTER = re.compile(r"[^\W\d_]")
+ALNUM = re.compile(r"[^\W_]")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*\s")
 
 # Closing quotes and brackets that may follow the end of a sentence: `다.”`, `end.)`.
 _CLOSERS = "\"'”’»」』)]）"
 _TERMINAL_MARKS = (".", "!", "?", "…", "。", "！", "？")
 # Final endings of Korean declarative, polite, interrogative and nominalised
-# sentences. News headlines and bullet prose often end on them without a period.
-KOREAN_FINAL_ENDINGS = ("다", "요", "죠", "까", "니다", "네", "음", "함", "됨", "임", "오")
+# sentences. News headlines and bullet prose often end on them without a period;
+# informal writing ends on laughter and tears (ㅋㅋ, ㅎㅎ, ㅠㅠ), a tilde or ^^.
+KOREAN_FINAL_ENDINGS = ("다", "요", "죠", "까", "니다", "네", "음", "함", "됨", "임", "오", "걸", "듯")
+KOREAN_INFORMAL_MARKS = ("ㅋ", "ㅎ", "ㅠ", "ㅜ", "~", "^^", ";;")
 SPACY_LANGS = ("en", "ko")
 
 
@@ -69,12 +73,21 @@ class WordSplitter:
         return out
 
 
+def is_prose_line(line: str, lang: str) -> bool:
+    """A line that ends a sentence, or a paragraph on one line holding two or more sentence ends.
+
+    A paragraph cut mid-sentence (an excerpt, a wrapped quotation) is still prose;
+    a menu item or a list entry holds no sentence end at all.
+    """
+    return ends_sentence(line, lang) or len(SENTENCE_END.findall(line)) >= 2
+
+
 def ends_sentence(line: str, lang: str) -> bool:
     """Does the line end like a sentence? Korean lines may end on a final ending without a mark."""
     tail = line.rstrip().rstrip(_CLOSERS)
     if tail.endswith(_TERMINAL_MARKS):
         return True
-    return lang == "ko" and tail.endswith(KOREAN_FINAL_ENDINGS)
+    return lang == "ko" and tail.endswith(KOREAN_FINAL_ENDINGS + KOREAN_INFORMAL_MARKS)
 
 
 def share(numerator: float, denominator: float) -> float:

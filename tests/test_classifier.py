@@ -16,6 +16,7 @@ from corpus.config import QualityConfig
 from corpus.stats import Stats
 from filters import reference_text as rt
 from filters.classifier import QualityClassifier, TrainSettings, split, train
+from filters.eval_sets import evaluation_sets
 from filters.quality import QualityFilter
 
 SMALL = TrainSettings(epoch=15, dim=16, quantize=False)
@@ -63,22 +64,29 @@ def test_training_refuses_a_single_class(tmp_path):
         train(["a good text"] * 10, [1] * 10, tmp_path / "m.bin", SMALL)
 
 
+def held_back(data_dir, name: str, lang: str) -> list[str]:
+    """Texts of one evaluation set's held-back half: the shipped model never trained on them."""
+    sets = [s for s in evaluation_sets(data_dir) if s.name == name and s.lang == lang]
+    return [s.text for s in sets[0].half("held-back").samples]
+
+
 @pytest.mark.slow
-def test_shipped_model_scores_curated_above_web_text(data_dir):
+def test_shipped_model_scores_every_clean_register_above_real_junk(data_dir):
+    """Forum comments, blogs and 1920s prose are clean registers now; Instagram ads are the junk."""
     model = QualityClassifier(QualityConfig().classifier_path())
-    _, held_ko = split(rt.korquad_paragraphs(data_dir), 0.2)
-    curated = [rt.korquad_paragraphs(data_dir)[i] for i in held_ko]
-    comments = rt.news_comment_groups(data_dir, limit=1000)[-100:]  # past the 300 used in training
-    assert np.median(model.score(curated)) > 0.8
-    assert np.median(model.score(comments)) < 0.2
+    ads = [t for t in held_back(data_dir, "instagram ads", "ko") if len(t) >= 200][:200]
+    assert np.median(model.score(ads)) < 0.2
+    for name in ("encyclopedic (KorQuAD Wikipedia)", "forum comments (news comments)", "developer blog (goodgid)",
+                 "archaic prose (1920s magazine)"):
+        assert np.median(model.score(held_back(data_dir, name, "ko"))) > 0.8, name
 
 
 @pytest.mark.slow
 def test_stage_adds_quality_score_and_drops_below_threshold(data_dir):
     stage = QualityFilter(QualityConfig(rules=["quality_classifier"]))
-    comments = rt.news_comment_groups(data_dir, limit=1000)[-20:]
-    paragraphs = rt.korquad_paragraphs(data_dir)[:20]
-    table = pa.table({"text": paragraphs + comments, "lang": ["ko"] * 40})
+    ads = [t for t in held_back(data_dir, "instagram ads", "ko") if len(t) >= 200][:20]
+    paragraphs = held_back(data_dir, "encyclopedic (KorQuAD Wikipedia)", "ko")[:20]
+    table = pa.table({"text": paragraphs + ads, "lang": ["ko"] * 40})
     table, reasons = stage.apply(table, Stats())
     scores = table["quality_score"].to_numpy()
     assert ((scores >= 0) & (scores <= 1)).all()
@@ -122,3 +130,18 @@ def test_train_quality_needs_both_classes_of_files(tmp_path):
         app, ["train-quality", "--positive", str(only), "--negative", str(tmp_path / "none.jsonl"), "-o", str(tmp_path / "m.ftz")]
     )
     assert missing.exit_code == 1 and "none.jsonl" in missing.output
+
+
+def test_training_by_register_fits_the_calibration_half_and_judges_each_register_on_the_other(data_dir, tmp_path):
+    from ray_jobs.quality_training import train_by_register
+
+    korquad = rt.korquad_paragraphs(data_dir)
+    ads = [t for t in held_back(data_dir, "instagram ads", "ko") if len(t) >= 200]
+    halves = {
+        "calibration": {("wiki", 1): korquad[:150], ("ads", 0): ads[:150]},
+        "held-back": {("wiki", 1): korquad[150:250], ("ads", 0): ads[150:250]},
+    }
+    _, evaluation, per_source = train_by_register(halves, tmp_path / "m.bin", SMALL, None)
+    assert per_source[("wiki", 1)][:2] == (150, 100) and per_source[("ads", 0)][:2] == (150, 100)
+    assert per_source[("wiki", 1)][2] >= 0.9 and per_source[("ads", 0)][2] >= 0.8
+    assert evaluation.n_pos == 100 and evaluation.n_neg == 100

@@ -81,10 +81,31 @@ def test_stop_words_come_from_kiwi_morphemes():
     assert counts[1] < 2
 
 
+TECHNICAL = (
+    "Inner Join은 두 테이블에서 `dept_id` 값이 같은 행만 골라 새로운 릴레이션을 만든다. 예를 들어 "
+    "`SELECT * FROM emp e JOIN dept d ON e.dept_id = d.id;` 처럼 쓰면 된다. Outer Join과 달리 "
+    "NULL 값을 가진 행은 결과에 나오지 않는다. 자세한 내용은 https://dev.mysql.com/doc/refman/8.0/en/join.html 을 "
+    "참고하자. 실행 계획은 EXPLAIN ANALYZE로 확인할 수 있는데, Hash Join이 쓰이면 build 단계에서 메모리를 "
+    "많이 쓰므로 work_mem 값을 늘려 주는 것이 좋다. 인덱스가 없으면 Nested Loop이 선택되어 느려질 수 있다."
+)
+
+
 def test_hangul_share_drops_documents_that_are_not_really_korean(quality):
     english = "This page is mostly written in English with a single Korean word 안녕하세요 in it. " * 10
-    assert "korean:hangul_share" in failed_checks(quality, [english], "ko")[0]
-    assert "korean:hangul_share" not in failed_checks(quality, [NEWS], "ko")[0]
+    assert "korean:hangul_words" in failed_checks(quality, [english], "ko")[0]
+    assert "korean:hangul_words" not in failed_checks(quality, [NEWS], "ko")[0]
+
+
+def test_technical_korean_with_latin_terms_code_and_urls_is_korean(quality):
+    row = pa.table(quality.figures([TECHNICAL], ["ko"])).to_pylist()[0]
+    assert row["q_hangul_share"] < 0.6  # Latin letters are many...
+    assert row["q_hangul_word_frac"] > 0.6  # ...but most words are Korean ("Join은", "값을")
+    assert failed_checks(quality, [TECHNICAL], "ko") == [set()]
+
+
+def test_informal_endings_count_as_sentence_ends():
+    for line in ("진짜 웃기다ㅋㅋ", "그럴 줄 알았어요~", "너무 슬프다ㅠㅠ", "최고네요^^"):
+        assert ends_sentence(line, "ko")
 
 
 def test_bare_jamo_chatter_is_dropped(quality):

@@ -25,9 +25,17 @@ MORE_PROSE = (
 )
 
 
+C4_ON = QualityFilter.__new__(QualityFilter)
+
+
 @pytest.fixture(scope="module")
 def quality() -> QualityFilter:
-    return QualityFilter(QualityConfig(rules=HEURISTICS))
+    stage = QualityFilter(QualityConfig(rules=HEURISTICS))
+    # The same stage with C4's brace and line checks switched on (they are off by default).
+    C4_ON.__dict__.update(stage.__dict__)
+    C4_ON.cfg = QualityConfig(rules=HEURISTICS, en={"max_curly_braces": 0, "max_javascript_line_frac": 0.1,
+                                                    "max_policy_line_frac": 0.2})
+    return stage
 
 
 def failed_checks(quality: QualityFilter, texts: list[str], lang: str = "en") -> list[set[str]]:
@@ -76,7 +84,15 @@ def test_prose_fails_no_check(quality):
     ],
 )
 def test_crafted_junk_fails_the_rule_it_breaks(quality, reason, text):
-    assert reason in failed_checks(quality, [text])[0]
+    assert reason in failed_checks(C4_ON if reason.startswith("c4:") else quality, [text])[0]
+
+
+def test_c4_brace_and_line_rules_are_scored_but_do_not_drop_by_default(quality):
+    """As in FineWeb-2: code in technical prose and cookie lines are figures, not drop reasons, unless configured."""
+    text = PROSE + "function f() { return 1; }\nPlease enable JavaScript.\nWe use cookies. Read our privacy policy.\n"
+    row = pa.table(quality.figures([text], ["en"])).to_pylist()[0]
+    assert row["q_c4_curly_braces"] == 1 and row["q_c4_policy_line_frac"] > 0 and row["q_c4_javascript_line_frac"] > 0
+    assert not any(r.startswith("c4:") for r in failed_checks(quality, [text])[0])
 
 
 @pytest.mark.slow
