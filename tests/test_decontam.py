@@ -153,6 +153,9 @@ def test_a_run_drops_contaminated_pages_and_counts_them_by_benchmark(suite, tmp_
     stats = json.loads((out / "stats.json").read_text())
     assert stats["stages"]["decontam"]["ko"]["dropped"]["decontam:korquad"]["docs"] == 3
     assert stats["counters"]["decontam:korquad"] == 3
+    assert json.loads((out / "cost.json").read_text())["decontamination"] == {"korquad": 3}
+    report = (out / "report.html").read_text()
+    assert "Benchmark contamination" in report and "<td>korquad</td><td class=\"n\">3</td>" in report
     manifest = json.loads((out / "manifest.json").read_text())
     kept = [r["url"] for s in manifest["shards"] for r in pq.read_table(out / s["path"]).to_pylist()]
     assert sorted(kept) == [f"http://clean{i}.test/" for i in range(5)]

@@ -98,6 +98,7 @@ def measure(
         "languages": _languages(stats, languages),
         "inputs": [_input(entry) for entry in entries],
         "funnel": funnel(stats, sorted(languages)),
+        "decontamination": decontamination(stats),
     }
 
 
@@ -176,6 +177,12 @@ def page_yield(out: Storage, usage: dict[str, Any]) -> dict[str, dict[str, Any]]
         found[lang] = {"pages": int(values.size), "docs": len(tokens), "resamples": RESAMPLES,
                        "tokens_per_page": {"point": point, "low": low, "high": high}}
     return found
+
+
+def decontamination(stats: Stats) -> dict[str, int]:
+    """Documents that held items of each benchmark (dropped, or kept and annotated), by benchmark."""
+    prefix = "decontam:"
+    return {k.removeprefix(prefix): n for k, n in sorted(stats.counters.items()) if k.startswith(prefix)}
 
 
 def funnel(stats: Stats, langs: list[str]) -> list[dict[str, Any]]:

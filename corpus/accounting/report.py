@@ -77,6 +77,7 @@ def render_html(cost: dict[str, Any], language: str = "en") -> str:
         sections = [
             _headline(cost),
             _funnel(cost),
+            _decontamination(cost),
             _stages(cost),
             _languages(cost),
             _throughput(cost),
@@ -212,6 +213,16 @@ def _funnel(cost: dict[str, Any]) -> str:
         for r in cost["funnel"]
     )
     return f"<section><h2>{_('Yield: what survived each stage')}</h2>" + chart + f"<table>{head}{body}</table></section>"
+
+
+def _decontamination(cost: dict[str, Any]) -> str:
+    """Which evaluation benchmarks the crawl held copies of: a funder's check that scores stay honest."""
+    matched = cost.get("decontamination") or {}
+    if not matched:
+        return ""
+    rows = "".join(f"<tr><td>{escape(name)}</td><td class=\"n\">{n:,}</td></tr>" for name, n in matched.items())
+    head = f"<tr><th>{_('benchmark')}</th><th>{_('documents holding its items')}</th></tr>"
+    return f"<section id=\"decontamination\"><h2>{_('Benchmark contamination')}</h2><table>{head}{rows}</table></section>"
 
 
 def _stages(cost: dict[str, Any]) -> str:

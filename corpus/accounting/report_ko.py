@@ -35,6 +35,9 @@ KO_STAGE_NAMES = {
 }
 
 CATALOG = {
+    "Benchmark contamination": "벤치마크 오염",
+    "benchmark": "벤치마크",
+    "documents holding its items": "문항을 담은 문서 수",
     # page, sections, cards
     "Corpus run {run}: cost report": "코퍼스 실행 {run}: 비용 보고서",
     "Priced {when} with {instance} ({market}) · config {sha}": "{when} 기준 {instance} ({market}) 가격 · 설정 {sha}",
