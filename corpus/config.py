@@ -179,8 +179,10 @@ class DedupConfig(Section):
     threshold: float = Field(0.7, gt=0.0, lt=1.0, description="Jaccard similarity the LSH bands are tuned for (datasketch optimum: 0.7 finds >= 0.85 pairs reliably)")
     num_perm: int = Field(128, ge=2, le=1024, description="MinHash permutations")
     seed: int = Field(1, ge=0, description="MinHash seed (datasketch's default is 1)")
-    scheme: Literal["affine32", "legacy"] = Field(
-        "affine32", description="datasketch permutation scheme: affine32 (>= 2.0 default) or legacy (< 2.0)"
+    scheme: Literal["oph", "affine32", "legacy"] = Field(
+        "oph",
+        description="MinHash signatures: oph (one-permutation MinHash over xxh3 shingle hashes, fastest) or "
+        "datasketch's bit-for-bit: affine32 (datasketch >= 2.0) or legacy (< 2.0); an index keeps its scheme",
     )
     shingles: dict[str, ShingleConfig] = Field(
         default_factory=lambda: {"en": ShingleConfig(kind="word", size=5), "ko": ShingleConfig(kind="char", size=5)},

@@ -17,7 +17,9 @@ from corpus.config import RayConfig, RunConfig
 from corpus.publish import PublishRefused, published_run
 from corpus.storage import expand_inputs, open_storage
 from corpus.stats import Stats
+from dedup.index import IndexMismatch, SignatureIndex
 from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
+from ray_jobs.dedup import index_settings
 from ray_jobs.finalize import RunResult, finalize, run_id_for
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 
@@ -49,6 +51,11 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
         published_run(out, run_id_for(cfg, units))
     except PublishRefused as exc:
         raise RunFailed(str(exc)) from None
+    if cfg.dedup.enabled and cfg.dedup.index:  # an index of other settings would fail only at finalize
+        try:
+            SignatureIndex(cfg.dedup.index, index_settings(cfg.dedup))
+        except IndexMismatch as exc:
+            raise RunFailed(str(exc)) from None
     if cfg.select.index:  # what reading the index cost; finalize adds it to the run's stats
         out.write_bytes(SELECTION_LEDGER, json.dumps({"stats": plan_stats.to_dict()}).encode())
     pending = [u for u in units if not out.exists(u.ledger_path)]
