@@ -48,6 +48,9 @@ class ExtractConfig(Section):
     deduplicate: bool = False
     metadata: bool = Field(True, description="title and date columns; off saves about a fifth of extraction time")
     min_chars: int = Field(1, ge=0, description="extractions shorter than this count as empty")
+    timeout_seconds: float | None = Field(
+        10.0, gt=0, description="CPU seconds one page may take; slower pages are dropped as extraction_timeout"
+    )
 
 
 class LangIdConfig(Section):
@@ -326,6 +329,10 @@ class RayConfig(Section):
     # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
     max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
     max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
+    worker_rss_limit_mb: int | None = Field(
+        4096, gt=0, description="a unit processor whose resident memory passes this after a unit is replaced "
+        "before the next (counted as worker_recycled); None = never"
+    )
     lost_unit_attempts: int = Field(
         3, ge=1, description="times the run re-plans units Ray gave up on (e.g. a lost node) before failing"
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import trafilatura
 from trafilatura.settings import Extractor
@@ -16,6 +21,13 @@ class Extraction:
     text: str
     title: str | None
     date: str | None
+
+
+class ExtractionTimeout(Exception):
+    """trafilatura spent more than `extract.timeout_seconds` of CPU on one page."""
+
+    def __str__(self) -> str:  # raised asynchronously, so without arguments
+        return "extraction ran past extract.timeout_seconds of CPU"
 
 
 def make_extractor(cfg: ExtractConfig) -> Extractor:
@@ -33,10 +45,82 @@ def make_extractor(cfg: ExtractConfig) -> Extractor:
     )
 
 
-def extract_main_text(html: str, url: str | None, options: Extractor) -> Extraction | None:
-    """The page's main text, title and date; None when trafilatura finds no content."""
+def extract_main_text(
+    html: str, url: str | None, options: Extractor, timeout_seconds: float | None = None
+) -> Extraction | None:
+    """The page's main text, title and date; None when trafilatura finds no content.
+
+    Raises ExtractionTimeout when the page takes more than `timeout_seconds` of
+    CPU: some pages send trafilatura's heuristics or regexes into near-endless
+    work, and one such page must not hold up the file it is in.
+    """
     options.url = url
-    document = trafilatura.bare_extraction(html, url=url, options=options, with_metadata=options.with_metadata)
+    with _cpu_deadline(timeout_seconds):
+        document = trafilatura.bare_extraction(html, url=url, options=options, with_metadata=options.with_metadata)
     if document is None or not document.text:
         return None
     return Extraction(text=document.text, title=document.title, date=document.date)
+
+
+@contextmanager
+def _cpu_deadline(seconds: float | None) -> Iterator[None]:
+    """Raise ExtractionTimeout in the block once this thread has used `seconds`
+    of CPU in it (its own CPU clock, so a busy machine does not shorten the limit)."""
+    if not seconds:
+        yield
+        return
+    thread = threading.get_ident()
+    clock = time.pthread_getcpuclockid(thread)
+    _WATCHDOG.arm(thread, clock, time.clock_gettime(clock) + seconds)
+    try:
+        yield
+    finally:
+        _WATCHDOG.disarm(thread)
+
+
+class _Watchdog:
+    """One thread per process that checks the armed deadlines every `POLL`
+    seconds and raises ExtractionTimeout asynchronously in a thread past its
+    own: Ray runs actor calls outside the main thread, where signals cannot
+    reach. The exception lands at the thread's next Python bytecode, so one
+    long C call (a regex match, an lxml parse) finishes first."""
+
+    POLL = 0.05
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.deadlines: dict[int, tuple[int, float]] = {}
+        self.fired: set[int] = set()
+        self.thread: threading.Thread | None = None
+
+    def arm(self, thread: int, clock: int, deadline: float) -> None:
+        with self.lock:
+            self.deadlines[thread] = (clock, deadline)
+            if self.thread is None or not self.thread.is_alive():  # also after a fork
+                self.thread = threading.Thread(target=self._watch, name="extract-watchdog", daemon=True)
+                self.thread.start()
+
+    def disarm(self, thread: int) -> None:
+        with self.lock:
+            self.deadlines.pop(thread, None)
+            if thread in self.fired:  # fired as the block ended: drop it if not yet delivered
+                self.fired.discard(thread)
+                _raise_in(thread, None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.POLL)
+            with self.lock:
+                for thread, (clock, deadline) in list(self.deadlines.items()):
+                    if time.clock_gettime(clock) >= deadline:
+                        del self.deadlines[thread]
+                        self.fired.add(thread)
+                        _raise_in(thread, ExtractionTimeout)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Schedule `exc` in another thread (None clears a scheduled one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)

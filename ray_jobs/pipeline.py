@@ -77,6 +77,8 @@ def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, 
     models = UnitModels(cfg)
     failures = []
     for unit in tqdm(pending, desc="units", unit="file", disable=not cfg.ray.progress):
+        if models.retired:  # one process here: fresh models drop what the old ones accumulated
+            models = UnitModels(cfg)
         try:
             process_unit(unit, models, out)
         except Exception as exc:  # noqa: BLE001 - reported, and the unit stays pending
@@ -93,6 +95,8 @@ class UnitProcessor:
         self.out = open_storage(output)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        if self.models.retired:  # over its memory limit after the last unit: Ray restarts
+            os._exit(0)  # the actor and retries this call there, before any of its work was done
         rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "error": []}
         for uri, unit_id, ranges in zip(batch["uri"], batch["unit_id"], batch["ranges"]):
             unit = WorkUnit(uri=str(uri), unit_id=str(unit_id), ranges=_unit_ranges(ranges))
