@@ -41,6 +41,7 @@ class ReadConfig(Section):
 class ExtractConfig(Section):
     """trafilatura options, passed through as one settings object."""
 
+    fast: bool = Field(False, description="trafilatura's fast mode: no fallback extractors (readability, jusText)")
     favor_precision: bool = False
     favor_recall: bool = False
     include_comments: bool = False
