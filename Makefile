@@ -47,7 +47,9 @@ test: setup browser
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(PIP) install -q -e '.[dev,bench]'
 	$(PY) bench/stages.py
+	$(PY) bench/minhash.py
 
 # datatrove in its own venv, for bench/vs_datatrove.py only (never in .venv).
 DT_VENV := bench/.venv-datatrove
