@@ -56,6 +56,7 @@ test-fast: setup
 BENCH_STAMP := $(VENV)/.bench-installed
 bench: setup $(BENCH_STAMP) $(DT_VENV)/.installed
 	$(PY) bench/stages.py
+	$(PY) bench/minhash.py
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PIP) install -q -e '.[dev,bench]'

@@ -60,19 +60,23 @@ def main() -> None:
     parser.add_argument("--dup-every", type=int, default=100, help="one injected near-duplicate per this many docs")
     parser.add_argument("--executor", choices=["ray", "local"], default="ray")
     parser.add_argument("--partitions", type=int, default=0, help="shuffle partitions (0: the pipeline's auto)")
+    parser.add_argument("--scheme", choices=["oph", "affine32", "legacy"], default="oph", help="MinHash signature scheme")
     parser.add_argument("--verify", action="store_true", help="keep only candidate pairs whose estimated J reaches the threshold")
     parser.add_argument(
         "--object-store-mib", type=int, default=2048, help="Ray object store size; beyond it Ray spills to disk"
     )
-    parser.add_argument("--workdir", default="/tmp/near_dedup_bench")
+    parser.add_argument("--workdir", default=None, help="default: /tmp/near_dedup_bench-SCHEME")
     parser.add_argument(
         "--reuse", action="store_true", help="keep staged parts from an earlier run with the same --docs/--part-docs"
     )
     args = parser.parse_args()
 
-    cfg = DedupConfig(executor=args.executor, partitions=args.partitions or None, verify=args.verify)
-    work = Path(args.workdir)
-    bounds = [(lo, min(lo + args.part_docs, args.docs), args.dup_every, str(work)) for lo in range(0, args.docs, args.part_docs)]
+    cfg = DedupConfig(executor=args.executor, partitions=args.partitions or None, verify=args.verify, scheme=args.scheme)
+    work = Path(args.workdir or f"/tmp/near_dedup_bench-{args.scheme}")
+    bounds = [
+        (lo, min(lo + args.part_docs, args.docs), args.dup_every, str(work), args.scheme)
+        for lo in range(0, args.docs, args.part_docs)
+    ]
     staged = [_part_name(lo) for lo, *_ in bounds]
     reuse = args.reuse and all((work / rel).exists() for rel in staged)
     if not reuse:
@@ -102,7 +106,7 @@ def main() -> None:
     quality = _evaluate(cfg, decisions, args.docs, args.dup_every)
     mib = 1024 * 1024
     print(f"documents: {args.docs}, parts: {len(staged)}, injected near-duplicates: {quality['injected']}")
-    print(f"executor: {args.executor}, object store: {args.object_store_mib} MiB, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}, verify: {cfg.verify}")
+    print(f"executor: {args.executor}, object store: {args.object_store_mib} MiB, partitions: {cfg.partitions or 'auto'}, threshold: {cfg.threshold}, num_perm: {cfg.num_perm}, scheme: {cfg.scheme}, verify: {cfg.verify}")
     print(f"signatures (2 processes): {'reused' if reuse else ''} {t_stage:.1f} s, {args.docs / t_stage:.0f} docs/s")
     print(f"find_duplicates: {t_dedup:.1f} s, {args.docs / t_dedup:.0f} docs/s")
     print(f"wall total: {t_stage + t_dedup:.1f} s")
@@ -189,8 +193,8 @@ def _edit(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _stage_part(bound: tuple[int, int, int, str]) -> str:
-    lo, hi, dup_every, work = bound
+def _stage_part(bound: tuple[int, int, int, str, str]) -> str:
+    lo, hi, dup_every, work, scheme = bound
     docs = [document(i, dup_every) for i in range(lo, hi)]
     quality = [random.Random(f"q{i}").random() for i in range(lo, hi)]
     table = pa.table(
@@ -202,7 +206,7 @@ def _stage_part(bound: tuple[int, int, int, str]) -> str:
         }
     )
     # parts keep the signature bytes, so one staging serves runs with and without --verify
-    table, _ = SignatureStage(DedupConfig(verify=True)).apply(table, Stats())
+    table, _ = SignatureStage(DedupConfig(verify=True, scheme=scheme)).apply(table, Stats())
     rel = _part_name(lo)
     pq.write_table(table, f"{work}/{rel}", compression="zstd")
     return rel

@@ -48,13 +48,20 @@ class ReadConfig(Section):
 class ExtractConfig(Section):
     """trafilatura options, passed through as one settings object."""
 
+    fast: bool = Field(
+        True, description="trafilatura's fast mode, no fallback extractors (readability, jusText): about 1.4x faster "
+        "extraction, the same recall on the gold pages (bench/RESULTS.md)"
+    )
     favor_precision: bool = False
     favor_recall: bool = False
     include_comments: bool = False
     include_tables: bool = True
     deduplicate: bool = False
-    metadata: bool = Field(True, description="title and date columns; off saves about a fifth of extraction time")
+    metadata: bool = Field(True, description="title and date columns (trafilatura's, without its other metadata)")
     min_chars: int = Field(1, ge=0, description="extractions shorter than this count as empty")
+    timeout_seconds: float | None = Field(
+        10.0, gt=0, description="CPU seconds one page may take; slower pages are dropped as extraction_timeout"
+    )
 
 
 class LangIdConfig(Section):
@@ -241,8 +248,10 @@ class DedupConfig(Section):
     threshold: float = Field(0.7, gt=0.0, lt=1.0, description="Jaccard similarity the LSH bands are tuned for (datasketch optimum: 0.7 finds >= 0.85 pairs reliably)")
     num_perm: int = Field(128, ge=2, le=1024, description="MinHash permutations")
     seed: int = Field(1, ge=0, description="MinHash seed (datasketch's default is 1)")
-    scheme: Literal["affine32", "legacy"] = Field(
-        "affine32", description="datasketch permutation scheme: affine32 (>= 2.0 default) or legacy (< 2.0)"
+    scheme: Literal["oph", "affine32", "legacy"] = Field(
+        "oph",
+        description="MinHash signatures: oph (one-permutation MinHash over xxh3 shingle hashes, fastest) or "
+        "datasketch's bit-for-bit: affine32 (datasketch >= 2.0) or legacy (< 2.0); an index keeps its scheme",
     )
     shingles: dict[str, ShingleConfig] = Field(
         default_factory=lambda: {"en": ShingleConfig(kind="word", size=5), "ko": ShingleConfig(kind="char", size=5)},
@@ -354,7 +363,10 @@ class ScreenConfig(Section):
     """A cheap language guess on tag-stripped HTML that skips extraction of pages
     the run would drop anyway (crawlers/screen.py)."""
 
-    enabled: bool = Field(False, description="drop pages as screened_language before trafilatura")
+    enabled: bool = Field(
+        True, description="drop pages as screened_language before trafilatura (lost none of the documents the "
+        "pipeline keeps on the shared WARCs; bench/RESULTS.md)"
+    )
     min_score: float = Field(0.05, ge=0.0, le=1.0, description="keep a page if a wanted language scores this much")
     max_chars: int = Field(3000, gt=0, description="characters of stripped text shown to the model")
 
@@ -461,6 +473,10 @@ class RayConfig(Section):
     # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
     max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
     max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
+    worker_rss_limit_mb: int | None = Field(
+        4096, gt=0, description="a unit processor whose resident memory passes this after a unit is replaced "
+        "before the next (counted as worker_recycled); None = never"
+    )
     lost_unit_attempts: int = Field(
         3, ge=1, description="times the run re-plans units Ray gave up on (e.g. a lost node) before failing"
     )

@@ -13,7 +13,13 @@ EXACT_REASON = "exact_duplicate"
 
 def exact_key(text: str | None) -> str:
     """128-bit hex digest of the normalized text; empty texts share one key."""
-    return xxhash.xxh3_128_hexdigest(normalize(text).encode("utf-8", "surrogatepass"))
+    return normalized_key(normalize(text))
+
+
+def normalized_key(norm: str) -> str:
+    """`exact_key` of a text already `normalize`d (so a caller that needs the
+    normal form for shingles too computes it once)."""
+    return xxhash.xxh3_128_hexdigest(norm.encode("utf-8", "surrogatepass"))
 
 
 def exact_groups(rows: pa.Table) -> pa.Table:

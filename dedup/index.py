@@ -35,6 +35,13 @@ class SignatureIndex:
         self.storage = open_storage(uri)
         if self.storage.exists(MANIFEST):
             stored = json.loads(self.storage.read_bytes(MANIFEST))
+            theirs, ours = stored.get("scheme", "affine32"), settings.get("scheme")
+            if theirs != ours:
+                raise IndexMismatch(
+                    f"signature index {uri} holds {theirs!r} MinHash signatures, this run computes {ours!r}; "
+                    "signatures of two schemes cannot be compared. Set `dedup.scheme: "
+                    f"{theirs}` to use this index, or give `dedup.index` a new location"
+                )
             if stored != settings:
                 raise IndexMismatch(
                     f"signature index {uri} was built with {stored}, this run uses {settings}; "

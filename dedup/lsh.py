@@ -15,10 +15,11 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from dedup.hashing import GOLDEN, splitmix64
+
 NEAR_REASON = "near_duplicate"
 BAND_ROW_SCHEMA = pa.schema([("band", pa.int16()), ("band_hash", pa.uint64()), ("doc", pa.int64())])
 EDGE_SCHEMA = pa.schema([("src", pa.int64()), ("dst", pa.int64())])
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 @lru_cache(maxsize=64)
@@ -51,9 +52,9 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     values = signatures.astype(np.uint64, copy=False)
     out = np.empty((values.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        h = np.full(values.shape[0], ((band + 1) * int(_GOLDEN)) % (1 << 64), dtype=np.uint64)
+        h = np.full(values.shape[0], ((band + 1) * int(GOLDEN)) % (1 << 64), dtype=np.uint64)
         for col in range(band * rows, (band + 1) * rows):
-            h = _splitmix64(h ^ values[:, col])
+            h = splitmix64(h ^ values[:, col])
         out[:, band] = h
     return out
 
@@ -78,10 +79,3 @@ def unique_edges(src: np.ndarray, dst: np.ndarray) -> pa.Table:
     """Distinct (src, dst) pairs, sorted."""
     pairs = np.unique(np.stack([src, dst], axis=1), axis=0) if src.size else np.empty((0, 2), np.int64)
     return pa.table({"src": pairs[:, 0].astype(np.int64), "dst": pairs[:, 1].astype(np.int64)}, schema=EDGE_SCHEMA)
-
-
-def _splitmix64(x: np.ndarray) -> np.ndarray:
-    x = x + _GOLDEN
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))

@@ -1,5 +1,16 @@
-"""MinHash signatures for many documents at once, bit-for-bit datasketch's.
+"""MinHash signatures for many documents at once, in one of three schemes.
 
+`oph` (the default, `OnePermutationHasher`): one-permutation MinHash with
+optimal densification (Li, Owen & Zhang 2012; Shrivastava 2017) over the
+64-bit shingle hashes `Shingler.hashes` computes. Each shingle is hashed once
+and lands in one of `num_perm` bins, where its low 32 bits compete for the
+minimum; an empty bin borrows the value of the first non-empty bin along a
+fixed, seeded probe order. Two documents agree at any position with
+probability equal to their Jaccard similarity, as with `num_perm` independent
+permutations, so LSH bands and the signature check mean the same; the work is
+O(shingles) instead of O(shingles x num_perm) (bench/RESULTS.md).
+
+`affine32` and `legacy` (`MinHasher`): datasketch's, bit for bit.
 `MinHasher(num_perm, seed, scheme).signatures(shingle_sets)` equals, row by
 row, `datasketch.MinHash(num_perm, seed=seed, scheme=scheme)` updated with the
 same shingles (default hash: datasketch's `sha1_hash32`). So a signature can be
@@ -15,7 +26,8 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-Scheme = Literal["affine32", "legacy"]
+Scheme = Literal["oph", "affine32", "legacy"]
+DatasketchScheme = Literal["affine32", "legacy"]
 
 MERSENNE_61 = np.uint64((1 << 61) - 1)
 MAX_HASH_32 = np.uint64((1 << 32) - 1)
@@ -29,7 +41,7 @@ _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2
 class MinHasher:
     """Permutations drawn once (as datasketch draws them), applied to batches."""
 
-    def __init__(self, num_perm: int = 128, seed: int = 1, scheme: Scheme = "affine32") -> None:
+    def __init__(self, num_perm: int = 128, seed: int = 1, scheme: DatasketchScheme = "affine32") -> None:
         if num_perm < 1:
             raise ValueError(f"num_perm must be at least 1, got {num_perm}")
         self.num_perm, self.seed, self.scheme = num_perm, seed, scheme
@@ -74,6 +86,57 @@ class MinHasher:
         return folded & MAX_HASH_32
 
 
+class OnePermutationHasher:
+    """Signatures from shingle hashes: one bin per hash, densified (module docstring)."""
+
+    empty = np.iinfo(np.uint32).max
+
+    def __init__(self, num_perm: int = 128, seed: int = 1) -> None:
+        if num_perm < 1:
+            raise ValueError(f"num_perm must be at least 1, got {num_perm}")
+        self.num_perm = num_perm
+        gen = np.random.RandomState(seed)
+        others = [np.delete(np.arange(num_perm), i) for i in range(num_perm)]
+        # probes[i]: bin i itself, then every other bin in a random order of its own.
+        self.probes = np.array([np.r_[i, gen.permutation(rest)] for i, rest in enumerate(others)], dtype=np.int64)
+
+    def signatures(self, hashes: np.ndarray, owners: np.ndarray, n_docs: int) -> np.ndarray:
+        """(n_docs x num_perm) uint32 signatures of `hashes` (uint64, any order)
+        grouped by `owners` (the document of each); a document without hashes
+        gets the all-maximum signature."""
+        k = self.num_perm
+        bins = ((hashes >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)  # high 32 bits scaled to [0, k)
+        cells = owners.astype(np.int64) * k + bins.astype(np.int64)
+        signatures = np.full(n_docs * k, self.empty, np.uint32)
+        np.minimum.at(signatures, cells, (hashes & MAX_HASH_32).astype(np.uint32))
+        filled = np.zeros(n_docs * k, bool)
+        filled[cells] = True
+        return self._densify(signatures.reshape(n_docs, k), filled.reshape(n_docs, k))
+
+    def _densify(self, signatures: np.ndarray, filled: np.ndarray) -> np.ndarray:
+        """Every empty bin of a non-empty document takes the value of the first
+        filled bin along its probe order. The order is the same for every
+        document, which keeps P(two documents agree at a bin) = Jaccard."""
+        rows = np.flatnonzero(filled.any(axis=1) & ~filled.all(axis=1))
+        values, have = signatures[rows], filled[rows]
+        dense, todo = values.copy(), ~have
+        live = np.arange(rows.size)
+        for step in range(1, self.num_perm):
+            if live.size == 0:
+                break
+            source = self.probes[:, step]
+            pending = todo[live]
+            take = pending & have[live][:, source]
+            block = dense[live]
+            block[take] = values[live][:, source][take]
+            dense[live] = block
+            pending &= ~take
+            todo[live] = pending
+            live = live[pending.any(axis=1)]
+        signatures[rows] = dense
+        return signatures
+
+
 def _hash_all(shingle_sets: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's sha1_hash32 of every shingle (first 4 digest bytes, little
     endian), and the index of the document each belongs to."""
@@ -85,7 +148,7 @@ def _hash_all(shingle_sets: Sequence[Sequence[bytes]]) -> tuple[np.ndarray, np.n
     return hashes, owners
 
 
-def _permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+def _permutations(num_perm: int, seed: int, scheme: DatasketchScheme) -> tuple[np.ndarray, np.ndarray]:
     """The (a, b) datasketch draws from `RandomState(seed)` for `scheme`."""
     gen = np.random.RandomState(seed)
     if scheme == "affine32":

@@ -29,16 +29,18 @@ from corpus.stages import apply_decisions
 from corpus.stats import Stats
 from corpus.storage import Storage, open_storage
 from dedup.components import DECISION_SCHEMA, Exchange, connected_components, join_labels, pick_survivors
-from dedup.exact import EXACT_REASON, exact_groups, exact_key
+from dedup.exact import EXACT_REASON, exact_groups, normalized_key
 from dedup.index import SignatureIndex
 from dedup.lsh import BAND_ROW_SCHEMA, NEAR_REASON, band_hashes, bucket_edges, optimal_bands, unique_edges
-from dedup.minhash import MinHasher
+from dedup.minhash import MinHasher, OnePermutationHasher
+from corpus.normalize import normalize
 from dedup.shingles import Shingler
 
 DEDUP_DIR = "_work/dedup"
 KEY_COL, BANDS_COL, SIG_COL = "_dedup_key", "_minhash_bands", "_minhash"
 DOCS_PER_PARTITION = 100_000
 SIGNATURE_BATCH = 2048
+SIGNATURE_CHARS = 1 << 22  # ~32 MB per uint64 array of a batch's code points
 PART_SHIFT = 32
 
 
@@ -50,16 +52,19 @@ class SignatureStage:
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
         self.bands, self.rows = optimal_bands(cfg.threshold, cfg.num_perm)
-        self.hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.scheme)
+        if cfg.scheme == "oph":
+            self.hasher: MinHasher | OnePermutationHasher = OnePermutationHasher(cfg.num_perm, cfg.seed)
+        else:
+            self.hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.scheme)
         self._shinglers: dict[tuple[str, int], Shingler] = {}
 
     def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, None]:
-        texts = table["text"].to_pylist()
-        langs = table["lang"].to_pylist() if "lang" in table.column_names else [None] * len(texts)
-        table = table.append_column(KEY_COL, pa.array([exact_key(t) for t in texts], pa.string()))
+        norms = [normalize(t) for t in table["text"].to_pylist()]
+        langs = table["lang"].to_pylist() if "lang" in table.column_names else [None] * len(norms)
+        table = table.append_column(KEY_COL, pa.array([normalized_key(n) for n in norms], pa.string()))
         if not self.cfg.near:
             return table, None
-        signatures, empty = self._signatures(texts, langs)
+        signatures, empty = self._signatures(norms, langs)
         hashes = band_hashes(signatures, self.bands, self.rows)
         flat = pa.array(hashes.reshape(-1), pa.uint64())
         offsets = pa.array(np.arange(0, hashes.size + 1, self.bands, dtype=np.int32))
@@ -69,18 +74,37 @@ class SignatureStage:
             table = table.append_column(SIG_COL, _signature_bytes(signatures))
         return table, None
 
-    def _signatures(self, texts: list, langs: list) -> tuple[np.ndarray, np.ndarray]:
-        """Signatures and which documents have no shingles, `SIGNATURE_BATCH`
-        documents at a time: shingle sets are large, a unit may be too."""
+    def _signatures(self, norms: list[str], langs: list) -> tuple[np.ndarray, np.ndarray]:
+        """Signatures and which documents have no shingles, a batch of at most
+        `SIGNATURE_BATCH` documents and `SIGNATURE_CHARS` characters at a time:
+        shingle sets (or hash arrays) are large, a unit may be too."""
         signatures, empty = [], []
-        for start in range(0, len(texts), SIGNATURE_BATCH):
-            batch = zip(texts[start : start + SIGNATURE_BATCH], langs[start : start + SIGNATURE_BATCH])
-            shingle_sets = [self._shingler(lang)(text) for text, lang in batch]
-            signatures.append(self.hasher.signatures(shingle_sets))
-            empty.append(np.array([not s for s in shingle_sets], dtype=bool))
+        for batch in _batches(norms, SIGNATURE_BATCH, SIGNATURE_CHARS):
+            shinglers = [self._shingler(langs[i]) for i in batch]
+            texts = [norms[i] for i in batch]
+            if isinstance(self.hasher, OnePermutationHasher):
+                hashes, owners = self._shingle_hashes(texts, shinglers)
+                signatures.append(self.hasher.signatures(hashes, owners, len(texts)))
+                empty.append(np.bincount(owners, minlength=len(texts)) == 0)
+            else:
+                shingle_sets = [shingler.shingles(text) for shingler, text in zip(shinglers, texts)]
+                signatures.append(self.hasher.signatures(shingle_sets))
+                empty.append(np.array([not s for s in shingle_sets], dtype=bool))
         if not signatures:
-            return self.hasher.signatures([]), np.zeros(0, bool)
+            return np.zeros((0, self.cfg.num_perm), np.uint64 if self.cfg.scheme == "legacy" else np.uint32), np.zeros(0, bool)
         return np.vstack(signatures), np.concatenate(empty)
+
+    def _shingle_hashes(self, texts: list[str], shinglers: list[Shingler]) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle hashes of a batch, one `Shingler.hashes` call per shingle kind."""
+        groups: dict[Shingler, list[int]] = {}
+        for i, shingler in enumerate(shinglers):
+            groups.setdefault(shingler, []).append(i)
+        hashes, owners = [], []
+        for shingler, members in groups.items():
+            h, o = shingler.hashes([texts[i] for i in members], self.cfg.seed)
+            hashes.append(h)
+            owners.append(np.asarray(members, np.int64)[o])
+        return np.concatenate(hashes), np.concatenate(owners)
 
     def _shingler(self, lang: str | None) -> Shingler:
         spec = self.cfg.shingle(lang)
@@ -88,6 +112,20 @@ class SignatureStage:
         if key not in self._shinglers:
             self._shinglers[key] = Shingler(spec.kind, spec.size)
         return self._shinglers[key]
+
+
+def _batches(texts: list[str], max_docs: int, max_chars: int) -> list[range]:
+    """Consecutive index ranges of at most `max_docs` texts and `max_chars`
+    characters (a longer text alone is its own batch)."""
+    batches, start, chars = [], 0, 0
+    for i, text in enumerate(texts):
+        if i > start and (i - start >= max_docs or chars + len(text) > max_chars):
+            batches.append(range(start, i))
+            start, chars = i, 0
+        chars += len(text)
+    if texts:
+        batches.append(range(start, len(texts)))
+    return batches
 
 
 def deduplicate(cfg: DedupConfig, out: Storage, staged: list[str], run_id: str, n_docs: int) -> "DedupDecisions | None":
@@ -173,7 +211,7 @@ def _near(cfg: DedupConfig, exchange: Exchange, nodes: list[Any]) -> list[Any]:
     if cfg.verify:
         sigs = exchange.map(nodes, lambda t: t.select(["doc", "sig"]))
         edges = exchange.shuffle([exchange.map(edges, _keyed_by("src")), sigs], "doc", _attach_src_sig)
-        verified = partial(_verify, cfg.threshold, 4 if cfg.scheme == "affine32" else 8)
+        verified = partial(_verify, cfg.threshold, 8 if cfg.scheme == "legacy" else 4)
         edges = exchange.shuffle([exchange.map(edges, _keyed_by("dst")), sigs], "doc", verified)
     labels = connected_components(exchange, edges)
     attrs = exchange.map(nodes, lambda t: t.select(["doc", "id", "quality"]))

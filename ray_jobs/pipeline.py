@@ -29,7 +29,9 @@ from corpus.config import RayConfig, RunConfig
 from corpus.publish import published_run
 from corpus.storage import Storage, expand_inputs, open_storage
 from corpus.stats import Stats
+from dedup.index import IndexMismatch, SignatureIndex
 from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
+from ray_jobs.dedup import index_settings
 from ray_jobs.finalize import MixedUnits, RunResult, already_published, finalize, run_id_for
 from ray_jobs.progress import RunProgress, quiet_ray, stage, unit_reads
 from ray_jobs.unit import UnitModels, WorkUnit, forget_unit, ledger_mismatch, process_unit, unit_settings
@@ -71,6 +73,11 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     published = published_run(out, run_id)  # a complete run of another config is refused here
     if published is not None:
         return already_published(out, published)
+    if cfg.dedup.enabled and cfg.dedup.index:  # an index of other settings would fail only at finalize
+        try:
+            SignatureIndex(cfg.dedup.index, index_settings(cfg.dedup))
+        except IndexMismatch as exc:
+            raise RunFailed(str(exc)) from None
     settings = unit_settings(cfg, os.environ)
     with claimed(out, run_id, cfg.sha256()):
         published_run(out, run_id)  # another run may have published while this one claimed
@@ -120,6 +127,8 @@ def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, 
     failures = []
     with RunProgress(cfg.ray.progress, len(pending)) as progress:
         for unit in pending:
+            if models.retired:  # one process here: fresh models drop what the old ones accumulated
+                models = UnitModels(cfg)
             try:
                 progress.unit_done(*unit_reads(process_unit(unit, models, out)))
             except Exception as exc:  # noqa: BLE001 - reported, and the unit stays pending
@@ -136,6 +145,8 @@ class UnitProcessor:
         self.out = open_storage(output)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
+        if self.models.retired:  # over its memory limit after the last unit: Ray restarts
+            os._exit(0)  # the actor and retries this call there, before any of its work was done
         rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "records": [], "bytes": [], "error": []}
         for uri, unit_id, ranges in zip(batch["uri"], batch["unit_id"], batch["ranges"]):
             unit = WorkUnit(uri=str(uri), unit_id=str(unit_id), ranges=_unit_ranges(ranges))

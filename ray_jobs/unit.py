@@ -22,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Protocol
 
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -35,7 +36,7 @@ from corpus.stats import Stats
 from corpus.storage import Storage, input_identity, open_input
 from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
-from crawlers.extract import extract_main_text, make_extractor
+from crawlers.extract import ExtractionTimeout, extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
 from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
@@ -116,9 +117,20 @@ class UnitModels:
         # Token counting stays last: it counts only what every other stage kept.
         if cfg.tokenizer.count:
             self.doc_stages.append(TokenCounter(cfg.tokenizer))
+        self.retired = False
         # First-use loads happen now, as start-up, not in the first unit (see ray_jobs/warm_up.py).
         run_stages(warm_up_records(), self, Stats())
         meter.mark_started()
+
+    def retire_if_over_memory(self) -> bool:
+        """True (once, and from then on `retired`) when this process's resident
+        memory has passed `ray.worker_rss_limit_mb`: leaks in parsers and model
+        vocabularies grow with every page, so the worker is replaced between units."""
+        limit = self.cfg.ray.worker_rss_limit_mb
+        if self.retired or not limit or psutil.Process().memory_info().rss <= limit * 1024 * 1024:
+            return False
+        self.retired = True
+        return True
 
 
 def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:
@@ -154,6 +166,8 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
         dropped.close()
         for counter, value in meter.since(requests_before).items():
             stats.bump(counter, value)
+        if models.retire_if_over_memory():
+            stats.bump("worker_recycled")
         entry = {
             "unit": unit.unit_id,
             "uri": unit.uri,
@@ -336,7 +350,10 @@ def _extract_one(source, url, content_type, body, models: UnitModels, stats: Sta
         return "binary_body" if body else "empty_body", None, None
     html, charset = decode_html(body, charset_from_content_type(content_type))
     try:
-        extraction = extract_main_text(html, url, models.extractor)
+        extraction = extract_main_text(html, url, models.extractor, models.cfg.extract.timeout_seconds)
+    except ExtractionTimeout as exc:
+        stats.error("extraction_timeout", source, str(exc))
+        return "extraction_timeout", charset, None
     except Exception as exc:  # noqa: BLE001 - trafilatura/lxml fail in many ways on broken pages
         stats.error("extraction_error", source, f"{type(exc).__name__}: {exc}")
         return "extraction_error", charset, None

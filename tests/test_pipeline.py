@@ -51,7 +51,7 @@ def test_demo_stats_count_every_kind_of_loss(demo_run):
     assert stages["read"]["und"]["dropped"]["http_status"]["docs"] == 1
     assert stages["read"]["und"]["dropped"]["not_html"]["docs"] == 1
     assert stages["extract"]["und"]["dropped"]["binary_body"]["docs"] == 1
-    assert stages["langid"]["an"]["dropped"]["other_language"]["docs"] == 1
+    assert stages["screen"]["und"]["dropped"]["screened_language"]["docs"] == 1  # the Aragonese page, unextracted
     assert stages["langid"]["la"]["dropped"]["other_language"]["docs"] == 1  # the lorem-ipsum page
     assert stages["read"]["und"]["docs_in"] == 98
 
