@@ -38,7 +38,11 @@ def _root() -> None:
 
 # --- shared option parsing --------------------------------------------------------------
 def build_config(
-    config: Optional[Path], inputs: Optional[list[str]], output: Optional[str], sets: Optional[list[str]]
+    config: Optional[Path],
+    inputs: Optional[list[str]],
+    output: Optional[str],
+    sets: Optional[list[str]],
+    base: Optional[dict] = None,
 ) -> RunConfig:
     """Config file, then --set overrides, then --input/--output; exit 2 on any error."""
     overrides: dict = {}
@@ -52,7 +56,7 @@ def build_config(
     if output:
         overrides["output"] = output
     try:
-        return load_config(config, overrides)
+        return load_config(config, overrides, None if config else base)
     except ConfigError as exc:
         _usage(str(exc))
 
@@ -102,6 +106,37 @@ def run(
         _usage(str(exc))
     except RunFailed as exc:
         _fail(str(exc))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    print_summary(result)
+
+
+# --- corpus recut -----------------------------------------------------------------------
+@app.command()
+def recut(
+    source: str = typer.Argument(..., help="a complete run: local folder or s3://bucket/prefix"),
+    config: Optional[Path] = typer.Argument(None, help="config YAML; default: the run's own config"),
+    output: str = typer.Option(..., "--output", "-o", help="new output folder or s3://bucket/prefix"),
+    set: Optional[list[str]] = typer.Option(None, "--set", help="override a field, e.g. --set quality.ko.min_words=20"),
+) -> None:
+    """Decide language ID and quality again from a run's stored figures: new shards, dedup, stats, cost, report, no re-extraction."""
+    from corpus.publish import PublishRefused
+    from corpus.recut import RecutRefused
+    from ray_jobs.recut import original_config
+    from ray_jobs.recut import recut as recut_run
+
+    try:
+        base = original_config(source)
+    except RecutRefused as exc:
+        _usage(str(exc))
+    except FileNotFoundError as exc:
+        _usage(f"{source}: {exc}")
+    cfg = build_config(config, base["input"], output, set, base)
+    cfg.ray.progress = False
+    try:
+        result = recut_run(source, cfg)
+    except (RecutRefused, PublishRefused) as exc:
+        _usage(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
     print_summary(result)

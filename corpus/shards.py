@@ -40,15 +40,16 @@ def public_columns(table: pa.Table) -> pa.Table:
     return table.select([name for name in table.column_names if not name.startswith("_")])
 
 
-def shard_path(lang: str, index: int) -> str:
-    return f"shards/lang={lang}/part-{index:05d}.parquet"
+def shard_path(lang: str, index: int, folder: str = "shards") -> str:
+    """`folder` is `shards`, or `removed` for the documents the filters removed."""
+    return f"{folder}/lang={lang}/part-{index:05d}.parquet"
 
 
 class ShardWriter:
     """Streams one language's documents into shards of about `target_bytes` of text."""
 
-    def __init__(self, out: Storage, lang: str, cfg: ShardConfig) -> None:
-        self.out, self.lang, self.cfg = out, lang, cfg
+    def __init__(self, out: Storage, lang: str, cfg: ShardConfig, folder: str = "shards") -> None:
+        self.out, self.lang, self.cfg, self.folder = out, lang, cfg, folder
         self.entries: list[ShardEntry] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="corpus-shards-")
         self._writer: pq.ParquetWriter | None = None
@@ -103,7 +104,7 @@ class ShardWriter:
             self._text_bytes = 0
             return
         self._writer.close()
-        path = shard_path(self.lang, len(self.entries))
+        path = shard_path(self.lang, len(self.entries), self.folder)
         data = self._local.read_bytes()
         self.out.upload_file(path, self._local)
         self.entries.append(
