@@ -287,6 +287,7 @@ def pull(
     lang: Optional[list[str]] = typer.Option(None, "--lang", "-l", help="only this language (repeatable)"),
     workers: int = typer.Option(8, min=1, help="parallel downloads"),
     tokenized: bool = typer.Option(False, help="also fetch the Megatron .bin/.idx export under tokenized/"),
+    removed: bool = typer.Option(False, help="also fetch removed/: what the filters removed, with every figure"),
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:
     """Download the shards a run's manifest lists, verify sha256, skip verified files, re-fetch bad ones."""
@@ -296,7 +297,9 @@ def pull(
     from corpus.shards import UnknownLanguage
 
     try:
-        result = pull_run(uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress)
+        result = pull_run(
+            uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress, removed=removed
+        )
     except UnknownLanguage as exc:
         _usage(str(exc))
     except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:

@@ -165,7 +165,7 @@ def check_languages(manifest: dict, langs: list[str] | None, uri: str) -> None:
         raise UnknownLanguage(f"the run at {uri} has no documents in {', '.join(unknown)}: {has}")
 
 
-def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized")) -> list[dict]:
+def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized", "removed")) -> list[dict]:
     """The manifest's entries under `kinds`, each path checked to stay inside the run, none twice."""
     from corpus.manifest import checked_path
 
