@@ -130,7 +130,7 @@ def recut(
     except RecutRefused as exc:
         _usage(str(exc))
     except FileNotFoundError as exc:
-        _usage(f"{source}: {exc}")
+        _fail(str(exc))
     cfg = build_config(config, base["input"], output, set, base)
     cfg.ray.progress = False
     try:

@@ -129,7 +129,7 @@ def recut_unit(
     gone = pool.set_column(pool.schema.get_field_index(STAGE), STAGE, pa.array(first[0], pa.string()))
     gone = gone.set_column(gone.schema.get_field_index(REASON), REASON, pa.array(first[1], pa.string()))
     gone = gone.filter(pc.is_in(gone[STAGE], pa.array(REMOVING_STAGES)))
-    if removed is not None and removed.num_rows:  # the removed pool keeps its own column order
+    if removed is not None and removed.num_rows:  # as the run wrote it (nullability included)
         gone = gone.select(removed.column_names).cast(removed.schema)
     return new_kept, gone
 
@@ -178,7 +178,22 @@ def _pool(kept: pa.Table | None, removed: pa.Table | None) -> tuple[pa.Table, li
     columns = kept.column_names
     kept = _with_pool_columns(kept, removed.schema.field(STAGE).type)
     pool = pa.concat_tables([kept, removed.select(kept.column_names).cast(kept.schema)])
-    return pool.take(np.argsort(_record_offsets(pool), kind="stable")), columns
+    return pool.take(record_order(pool)), columns
+
+
+def pool_layout(removed: pa.Table, kept_columns: list[str]) -> pa.Table:
+    """The removed pool as a run stores it and a recut rebuilds it: the kept pool's
+    columns, then the pool's own; rows in record order. So the same settings give the same bytes."""
+    if removed.num_rows == 0:
+        return removed
+    columns = [c for c in kept_columns if c in removed.column_names]
+    columns += [c for c in removed.column_names if c not in columns and c not in POOL_COLUMNS]
+    return removed.select(columns + list(POOL_COLUMNS)).take(record_order(removed))
+
+
+def record_order(table: pa.Table) -> np.ndarray:
+    """Row indices sorting `table` by WARC record offset (`source` is `URI#OFFSET`): the order a unit read them in."""
+    return np.argsort(_record_offsets(table), kind="stable")
 
 
 def _with_pool_columns(kept: pa.Table, kind: pa.DataType) -> pa.Table:
@@ -187,10 +202,9 @@ def _with_pool_columns(kept: pa.Table, kind: pa.DataType) -> pa.Table:
     return kept
 
 
-def _record_offsets(pool: pa.Table) -> list[int]:
-    """Each document's WARC record offset (`source` is `URI#OFFSET`): the order a unit read them in."""
+def _record_offsets(table: pa.Table) -> list[int]:
     offsets = []
-    for source in pool["source"].to_pylist():
+    for source in table["source"].to_pylist():
         _, sep, offset = (source or "").rpartition("#")
         if not sep or not offset.isdigit():
             raise ValueError(f"document source {source!r} has no record offset: cannot restore the unit's order")

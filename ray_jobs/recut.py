@@ -32,8 +32,10 @@ DECIDED_AGAIN = ("langid", "quality")
 
 
 def original_config(source: str) -> dict[str, Any]:
-    """The config the run at `source` was made with (no secrets): the default base of a recut."""
-    return _scored(open_storage(source))["config"]
+    """The config the complete run at `source` was made with (no secrets): the default base of a recut."""
+    src = open_storage(source)
+    read_manifest(src)
+    return _scored(src)["config"]
 
 
 def recut(source: str, cfg: RunConfig) -> RunResult:

@@ -30,7 +30,7 @@ import corpus
 from corpus import meter
 from corpus.config import RunConfig
 from corpus.publish import file_sha256
-from corpus.recut import LATER_REASON, LATER_STAGE, REMOVING_STAGES, SCORED_BYTES
+from corpus.recut import LATER_REASON, LATER_STAGE, REMOVING_STAGES, SCORED_BYTES, pool_layout
 from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
@@ -308,7 +308,7 @@ def run_stages(
             gone.append(dropped)
             if stage.name in REMOVING_STAGES:
                 held = _concat_removed(held, _removed_rows(dropped, stage.name))
-    return table, gone, held
+    return table, gone, pool_layout(held, table.column_names)
 
 
 def _removed_rows(dropped: pa.Table, stage: str) -> pa.Table:
