@@ -105,16 +105,17 @@ def pulled_manifest(manifest: dict, langs: list[str], tokenized: bool, removed: 
 
     The run's own manifest when that is everything it lists; else the same
     identity (run_id, config, tokenizer, created) with only the chosen entries
-    and language totals, and `subset: {"languages", "tokenized", "removed"}` saying so.
+    and language totals, and `subset: {"languages", "tokenized"}` saying so (and
+    `"removed"` when the run has a removed/ folder).
     """
     has_tokenized, has_removed = bool(manifest.get("tokenized")), bool(manifest.get("removed"))
     if set(langs) >= set(run_languages(manifest)) and (tokenized or not has_tokenized) and (removed or not has_removed):
         return manifest
     listed = ("languages", "shards", "tokenized", "removed")
     subset = {key: value for key, value in manifest.items() if key not in listed}
-    subset["subset"] = {
-        "languages": sorted(langs), "tokenized": tokenized and has_tokenized, "removed": removed and has_removed
-    }
+    subset["subset"] = {"languages": sorted(langs), "tokenized": tokenized and has_tokenized}
+    if has_removed:
+        subset["subset"]["removed"] = removed
     subset["languages"] = {lang: t for lang, t in manifest.get("languages", {}).items() if lang in langs}
     subset["shards"] = [e for e in manifest["shards"] if e["lang"] in langs]
     if tokenized and has_tokenized:
