@@ -9,7 +9,10 @@ the median CPU of each and the ratio to the run's, two ways:
 - work: the stage CPU the run meters in stats.json (read to tokens, dedup,
   shards) against the recut's own (`recut`, `dedup`, `shards` in its stats.json).
 
-Usage: python bench/recut.py [--repeat 3] [WARC ...]
+`--copies N` runs N copies of each input (as distinct files; dedup removes the
+copies) to show how the fixed start-up cost weighs less as the run grows.
+
+Usage: python bench/recut.py [--repeat 3] [--copies 1] [WARC ...]
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,11 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="*", type=Path, default=DEFAULT_INPUTS)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-recut-") as tmp:
         run = Path(tmp) / "run"
         cmd = ["run", "--serial", "--no-progress", "--output", str(run)]
-        for path in args.inputs:
+        for path in copies(args.inputs, args.copies, Path(tmp) / "inputs"):
             cmd += ["--input", str(path)]
         run_cpu = child_cpu(cmd)
         run_work = sum(t["cpu_seconds"] for t in time_of(run).values())
@@ -55,10 +60,22 @@ def main() -> None:
                 whole.append(child_cpu(["recut", str(run), "--output", str(out), *extra]))
                 work.append(sum(time_of(out).get(stage, {}).get("cpu_seconds", 0.0) for stage in RECUT_WORK))
             rows.append((name, statistics.median(whole), statistics.median(work), docs(out)))
-    print(f"inputs: {', '.join(p.name for p in args.inputs)}; recut repeats: {args.repeat} (medians)")
+    print(f"inputs: {', '.join(p.name for p in args.inputs)} x{args.copies}; recut repeats: {args.repeat} (medians)")
     print(f"{'':<30} {'process CPU s':>13} {'ratio':>6} {'work CPU s':>11} {'ratio':>6} {'docs kept':>9}")
     for name, whole, work, kept in rows:
         print(f"{name:<30} {whole:>13.2f} {whole / run_cpu:>6.3f} {work:>11.2f} {work / run_work:>6.3f} {kept:>9}")
+
+
+def copies(inputs: list[Path], n: int, folder: Path) -> list[Path]:
+    if n == 1:
+        return inputs
+    folder.mkdir()
+    made = []
+    for i in range(n):
+        for path in inputs:
+            made.append(folder / f"copy{i}-{path.name}")
+            shutil.copyfile(path, made[-1])
+    return made
 
 
 def child_cpu(args: list[str]) -> float:
