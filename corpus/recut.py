@@ -109,8 +109,11 @@ def recut_unit(
     cfg: RunConfig,
     doc_stages: list[str],
     stats: Stats,
-) -> tuple[pa.Table, pa.Table]:
-    """New (kept, removed) pools of one unit under `cfg`; `stats` (the unit's) is corrected in place.
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """New (kept, removed, dropped) rows of one unit under `cfg`; `stats` (the unit's) is corrected in place.
+
+    `dropped` is every row of the pools that leaves, with its stage and reason
+    (the removed ones and those a later stage drops).
 
     `doc_stages` are the unit's stages after language ID, in order. Kept rows
     keep their columns and record order; a readmitted row takes its place
@@ -128,10 +131,11 @@ def recut_unit(
     new_kept = pool.filter(keep).select(kept_columns)
     gone = pool.set_column(pool.schema.get_field_index(STAGE), STAGE, pa.array(first[0], pa.string()))
     gone = gone.set_column(gone.schema.get_field_index(REASON), REASON, pa.array(first[1], pa.string()))
+    dropped = gone.filter(pc.invert(keep))
     gone = gone.filter(pc.is_in(gone[STAGE], pa.array(REMOVING_STAGES)))
     if removed is not None and removed.num_rows:  # as the run wrote it (nullability included)
         gone = gone.select(removed.column_names).cast(removed.schema)
-    return new_kept, gone
+    return new_kept, gone, dropped
 
 
 def _langid_refusals(old: dict, new: dict, old_models: dict, new_models: dict) -> list[str]:

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.claim import claimed
@@ -25,7 +26,7 @@ from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage, open_input, open_storage
 from ray_jobs.finalize import RunResult, already_published, finalize, run_id_for
-from ray_jobs.unit import WORK, WorkUnit, unit_settings
+from ray_jobs.unit import WORK, WorkUnit, dropped_rows, unit_settings
 
 # Unit settings a recut may change: the others shape what a unit holds.
 DECIDED_AGAIN = ("langid", "quality")
@@ -75,12 +76,15 @@ def _recut_one(
     with timed(stats, "recut"):
         kept = _read(src, entry["staged"])
         removed = _read(src, entry.get("removed"))
+        dropped = _read(src, unit.dropped_path if entry["dropped"] else None)
         if kept is None and removed is None:
             new_kept = new_removed = None
         else:
-            new_kept, new_removed = recut_unit(kept, removed, scored, cfg, entry["doc_stages"], stats)
+            new_kept, new_removed, left = recut_unit(kept, removed, scored, cfg, entry["doc_stages"], stats)
+            dropped = _redropped(dropped, [kept, removed], left)
         staged_rel = _write(out, unit.staged_path, new_kept)
         removed_rel = _write(out, unit.removed_path, new_removed)
+        _write(out, unit.dropped_path, dropped)
     new_entry = {
         **entry,
         "key": {**entry["key"], "settings": settings},
@@ -88,9 +92,19 @@ def _recut_one(
         "docs": new_kept.num_rows if staged_rel else 0,
         "removed": removed_rel,
         "removed_docs": new_removed.num_rows if removed_rel else 0,
+        "dropped": dropped.num_rows if dropped is not None else 0,
         "stats": stats.to_dict(),
     }
     out.write_bytes(unit.ledger_path, json.dumps(new_entry, ensure_ascii=False).encode())
+
+
+def _redropped(dropped: pa.Table | None, pools: list[pa.Table | None], left: pa.Table) -> pa.Table | None:
+    """`_work/dropped/`: the run's rows for documents outside the pools, then the pools' new drops."""
+    pooled = pa.concat_arrays([t["id"].combine_chunks() for t in pools if t is not None])
+    parts = [] if dropped is None else [dropped.filter(pc.invert(pc.is_in(dropped["id"], value_set=pooled)))]
+    parts.append(dropped_rows(left))
+    table = pa.concat_tables(parts)
+    return table if table.num_rows else None
 
 
 def _scored(src: Storage) -> dict[str, Any]:

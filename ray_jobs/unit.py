@@ -154,7 +154,7 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
             staged.write(kept)
             removed.write(held)
             for table in gone:
-                dropped.write(_dropped_rows(table))
+                dropped.write(dropped_rows(table))
                 _collect_samples(table, samples)
         staged.close()
         dropped.close()
@@ -402,7 +402,8 @@ def _extract_one(source, url, content_type, body, models: UnitModels, stats: Sta
     return None, charset, extraction
 
 
-def _dropped_rows(table: pa.Table) -> pa.Table:
+def dropped_rows(table: pa.Table) -> pa.Table:
+    """What `_work/dropped/` keeps of a stage's dropped rows (DROPPED_SCHEMA)."""
     n = table.num_rows
     lang = table["lang"] if "lang" in table.column_names else pa.nulls(n, pa.string())
     size = table["payload_size"] if "payload_size" in table.column_names else text_bytes(table)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -189,3 +190,21 @@ def test_a_removed_entry_outside_the_run_is_refused_even_when_not_pulled(serial_
     with pytest.raises(ValueError, match=r"removed\[0\]"):
         pull(str(run), tmp_path / "dest", progress=False)
     assert not (tmp_path / "dest").exists()
+
+
+def test_every_document_stays_accounted_for_after_a_recut(serial_run, tmp_path):
+    """Documents in shards + dropped with a reason (`_work/dropped/`) + duplicates: the same total."""
+    out, _ = serial_run
+    new = tmp_path / "looser"
+    recut_into(out, new, **LOOSER)
+    totals = []
+    for run in (out, new):
+        dropped = pa.concat_tables([pq.read_table(p) for p in sorted((run / "_work" / "dropped").glob("*.parquet"))])
+        assert all(dropped["drop_reason"].to_pylist())
+        dups = [r["id"] for p in (run / "_work" / "dedup").glob("*.parquet") for r in pq.read_table(p).to_pylist() if r["reason"]]
+        kept = ids(run, "shards")
+        assert not kept & (set(dropped["id"].to_pylist()) | set(dups))
+        totals.append(len(kept) + dropped.num_rows + len(dups))
+        if run == new:
+            assert "quality_classifier" not in dropped["drop_reason"].to_pylist()
+    assert totals[0] == totals[1]
