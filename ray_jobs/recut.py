@@ -21,7 +21,13 @@ import pyarrow.parquet as pq
 from corpus.claim import claimed
 from corpus.config import RunConfig
 from corpus.publish import published_run, read_manifest
-from corpus.recut import SCORED_SETTINGS, RecutRefused, missing_figures, recut_unit, refusals
+from corpus.recut import (
+    SCORED_SETTINGS,
+    RecutRefused,
+    missing_figures,
+    recut_unit,
+    refusals,
+)
 from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage, open_input, open_storage
