@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 LID := models/lid.176.ftz
 DEMO_WARC := data/demo/demo.warc.gz
 DEMO_OUT ?= out/demo
+DT_VENV := bench/.venv-datatrove
 
-.PHONY: setup browser demo tokenizer test bench bench-datatrove clean
+.PHONY: setup browser demo tokenizer test test-fast bench bench-datatrove clean
 
 setup: $(STAMP) $(LID)
 
@@ -46,11 +47,21 @@ browser:
 test: setup browser
 	$(VENV)/bin/pytest -q
 
-bench: setup
+# The edit loop: no test that starts Ray or is marked slow (see tests/conftest.py).
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not ray and not slow"
+
+# Every benchmark's peers: the `bench` extra (rensa, ...) in .venv; datatrove,
+# whose pins clash with ours, in its own venv. `make bench` installs both.
+BENCH_STAMP := $(VENV)/.bench-installed
+bench: setup $(BENCH_STAMP) $(DT_VENV)/.installed
 	$(PY) bench/stages.py
 
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PIP) install -q -e '.[dev,bench]'
+	touch $@
+
 # datatrove in its own venv, for bench/vs_datatrove.py only (never in .venv).
-DT_VENV := bench/.venv-datatrove
 bench-datatrove: setup $(DT_VENV)/.installed
 	$(PY) bench/vs_datatrove.py
 	$(PY) bench/index_selection.py

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from corpus.config import ConfigError, RunConfig, load_config
+from corpus.config import ConfigError, RunConfig, load_config, with_overrides
 
+# Help is plain text: Rich markup would eat bracketed examples such as `[en,ko]`.
 app = typer.Typer(
     help="Turn web archives into English and Korean training shards, and account for what it cost.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 
@@ -50,7 +54,12 @@ def build_config(
         key, sep, value = item.partition("=")
         if not sep or not key:
             _usage(f"--set expects KEY=VALUE (e.g. langid.languages=[en,ko]), got {item!r}")
-        overrides[key.strip()] = yaml.safe_load(value)
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            _usage(f"--set {item}: the value is not valid YAML ({problem}); write it as in the config file, "
+                   "e.g. langid.languages=[en,ko], and quote text with brackets or colons")
     if inputs:
         overrides["input"] = list(inputs)
     if output:
@@ -62,12 +71,12 @@ def build_config(
 
 
 def _usage(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def _fail(message: str) -> None:
-    console.print(f"[red]failed:[/red] {message}", highlight=False)
+    console.print(f"[red]failed:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -84,31 +93,35 @@ def run(
     input: Optional[list[str]] = InputOpt,
     output: Optional[str] = OutputOpt,
     set: Optional[list[str]] = SetOpt,
-    workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per CPU)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel unit processors (default: one per CPU)"),
     serial: bool = typer.Option(False, help="run units in this process without Ray (debugging)"),
     progress: bool = typer.Option(True, help="show progress bars"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run every stage on local Ray (or the cluster in ray.address) and publish the output."""
-    from corpus.publish import PublishRefused
-    from ray_jobs.pipeline import RunFailed
-    from ray_jobs.pipeline import run as run_pipeline
-
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = build_config(config, input, output, set)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     if workers:
         cfg.ray.workers = workers
     _require_io(cfg)
-    try:
-        result = run_pipeline(cfg, executor="serial" if serial else "ray")
+    _require_local_inputs(cfg)
+    _check_benchmarks(cfg)
+    from corpus.publish import PublishRefused
+    from ray_jobs.driver import run_in_child  # imports Ray: only once the arguments are known to be good
+    from ray_jobs.pipeline import RunFailed
+    from ray_jobs.pipeline import run as run_pipeline
+
+    started = time.monotonic()
+    try:  # on Ray the driver runs in a child process, so a runtime that dies is reported (ray_jobs/driver.py)
+        result = run_pipeline(cfg, executor="serial") if serial else run_in_child(cfg, executor="ray")
     except PublishRefused as exc:  # the output is another run's: choose another (exit 2)
         _usage(str(exc))
     except RunFailed as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
-    print_summary(result)
+    print_summary(result, time.monotonic() - started)
 
 
 # --- corpus recut -----------------------------------------------------------------------
@@ -149,9 +162,37 @@ def _require_io(cfg: RunConfig) -> None:
         _usage("no output: pass --output DIR or set `output:` in the config")
 
 
-def print_summary(result) -> None:
-    """The funnel and the per-language totals a data team checks first."""
+def _check_benchmarks(cfg: RunConfig) -> None:
+    """A decontamination benchmark that cannot be read is a config error: refuse before any work."""
+    from filters.decontam import BenchmarkError, check_benchmarks
+
+    try:
+        check_benchmarks(cfg.decontam)
+    except BenchmarkError as exc:
+        _usage(str(exc))
+
+
+def _require_local_inputs(cfg: RunConfig) -> None:
+    """Refuse a local input that matches no file before Ray starts (s3:// ones are listed later)."""
+    missing = [p for p in cfg.input if "://" not in p and not _local_files(p)]
+    if missing:
+        _usage(f"no input file matches {', '.join(missing)}: check the path (quote a glob so the shell leaves it alone)")
+
+
+def _local_files(pattern: str) -> list[str]:
+    import glob
+    import os
+
+    return [m for m in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(m)]
+
+
+def print_summary(result, wall_seconds: float) -> None:
+    """The funnel and the per-language totals a data team checks first, then what it cost."""
     out = Console()
+    if result.already_complete:
+        out.print(f"already complete: {result.output} holds this run ({result.run_id}); nothing was redone", highlight=False)
+        out.print(f"report: {result.output.rstrip('/')}/report.html", highlight=False)
+        return
     stats = result.stats
     funnel = Table(title=f"run {result.run_id}: documents through each stage")
     for col in ("stage", "in", "out", "dropped (top reasons)"):
@@ -178,7 +219,33 @@ def print_summary(result) -> None:
     if stats.errors:
         errors = ", ".join(f"{k} x{v['count']}" for k, v in stats.errors.items())
         out.print(f"input problems (counted in stats.json): {errors}")
-    out.print(f"output: {result.output}")
+    matched = {k.removeprefix("decontam:"): n for k, n in stats.counters.items() if k.startswith("decontam:")}
+    if matched:
+        out.print("benchmark items found in: " + ", ".join(f"{name} {n:,} documents" for name, n in sorted(matched.items())))
+    out.print(f"output: {result.output}", highlight=False)
+    out.print(_cost_line(result, wall_seconds), highlight=False, soft_wrap=True)
+
+
+def _cost_line(result, wall_seconds: float) -> str:
+    """Wall time, the run's priced cost and its cost per million tokens, and where the report is."""
+    import json
+
+    from corpus.storage import open_storage
+
+    store = open_storage(result.output)
+    report = f"report: {result.output.rstrip('/')}/report.html"
+    if not store.exists("cost.json"):
+        return f"wall time {_duration(wall_seconds)}; {report}"
+    usd = json.loads(store.read_bytes("cost.json"))["total"]["usd"]
+    tokens = sum(totals["tokens"] for totals in result.manifest["languages"].values())
+    per_million = f" ({usd / tokens * 1e6:.4g} USD per million tokens)" if tokens else ""
+    return f"wall time {_duration(wall_seconds)}; cost {usd:.4g} USD{per_million}; {report}"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 # --- corpus crawl -----------------------------------------------------------------------
@@ -233,13 +300,14 @@ def crawl(
     from corpus.report import vcpu_time
     from ray_jobs.crawl import CrawlFailed
     from ray_jobs.crawl import crawl as run_crawl_job
+    from ray_jobs.pipeline import RayUnavailable
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
     cfg = _crawl_config(config, seeds, output, set, allow_network, partitions)
-    cfg.ray.progress = progress
+    cfg.ray.progress, cfg.ray.verbose = progress, verbose
     try:
         summary = run_crawl_job(cfg.crawl, [], cfg.crawl.output, executor="serial" if serial else "ray", ray_cfg=cfg.ray)
-    except CrawlFailed as exc:
+    except (CrawlFailed, RayUnavailable) as exc:
         _fail(str(exc))
     out = Console()
     out.print(
@@ -259,16 +327,10 @@ def crawl(
 
 def _with(cfg: RunConfig, overrides: dict) -> RunConfig:
     """`cfg` with dotted overrides applied and validated; exit 2 naming the field."""
-    from pydantic import ValidationError
-
-    data = cfg.model_dump(mode="json")
-    for dotted, value in overrides.items():
-        section, key = dotted.split(".", 1)
-        data[section][key] = value
     try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        _usage(f"invalid option: {exc.errors()[0]['loc'][-1]}: {exc.errors()[0]['msg']}")
+        return with_overrides(cfg, overrides)
+    except ConfigError as exc:
+        _usage(str(exc))
 
 
 def _read_seeds(path: Path) -> list[str]:
@@ -312,6 +374,45 @@ def pull(
     )
     if not result.ok:
         _fail(f"{len(result.failed)} file(s) do not match the manifest; rerun `corpus pull` to retry them")
+
+
+# --- corpus mix -------------------------------------------------------------------------
+@app.command()
+def mix(
+    runs: list[str] = typer.Argument(..., help="complete runs with a Megatron export: folders or s3:// prefixes"),
+    output: str = typer.Option(..., "--output", "-o", help="folder or s3:// prefix for mixture.json, data_path.txt/.yaml"),
+    tokens: str = typer.Option(..., "--tokens", help="tokens in the mixture, e.g. 100B"),
+    weight: list[str] = typer.Option(..., "--weight", "-w", help="LANG=SHARE (repeatable), e.g. ko=0.3; normalised"),
+    max_epochs: float = typer.Option(4.0, "--max-epochs", help="most times any token is repeated"),
+    seed: int = typer.Option(0, "--seed", help="which prefixes a partial pass takes"),
+    rehydrate: Optional[str] = typer.Option(
+        None, "--rehydrate", help="weight documents by dup_cluster_size: fineweb2, or buckets LOW=WEIGHT,..."
+    ),
+) -> None:
+    """Pick and repeat runs' tokenized shards to meet token shares; write Megatron --data-path weights."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from corpus import mix as mixing
+
+    try:
+        total = mixing.parse_tokens(tokens)
+        shares = mixing.parse_shares(weight)
+        buckets = mixing.rehydration_buckets(rehydrate)
+        plan = mixing.plan_mixture(runs, total, shares, max_epochs=max_epochs, seed=seed, rehydration=buckets)
+    except mixing.MixError as exc:
+        _usage(str(exc))
+    except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:
+        _fail(str(exc))
+    try:
+        out = mixing.write_mixture(plan, output)
+    except (mixing.MixError, FileNotFoundError, BotoCoreError, ClientError) as exc:
+        _fail(f"{output}: {exc}")
+    for lang, row in plan.languages().items():
+        Console().print(
+            f"{lang}: {row['planned_tokens']:,.0f} tokens ({row['share']:.1%}) from {row['datasets']} prefixes, "
+            f"{row['epochs']:.3g} epochs of {row['available_tokens']:,} available"
+        )
+    Console().print(f"wrote {out.url(mixing.MIXTURE)}, {mixing.DATA_PATH_TXT}, {mixing.DATA_PATH_YAML} (read back: ok)")
 
 
 # --- corpus tokenizer train -------------------------------------------------------------
@@ -423,7 +524,7 @@ def submit(
     output: Optional[str] = OutputOpt,
     set: Optional[list[str]] = SetOpt,
     address: Optional[str] = AddressOpt,
-    workers: Optional[int] = typer.Option(None, help="parallel unit processors (default: one per free CPU)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel unit processors (default: one per free CPU)"),
     wait: bool = typer.Option(False, "--wait", help="stream the job's log and exit with its outcome"),
     crawl: bool = typer.Option(False, "--crawl", help="submit `corpus crawl` (the config's crawl: section) instead of a run"),
     seeds: Optional[Path] = typer.Option(None, "--seeds", help="with --crawl: file of start URLs, one per line"),
@@ -537,16 +638,19 @@ def report(
         None, "--target", help="LANG=TOKENS the 'next crawl' section prices (repeatable; default ko=50B en=200B)"
     ),
     nodes: int = typer.Option(10, "--nodes", help="nodes the next crawl's wall time is spread over"),
+    language: str = typer.Option("en", "--language", help="report.html in en (English) or ko (Korean); figures are the same"),
 ) -> None:
     """(Re)write cost.json, cost.csv and report.html of a finished run, priced with the given sheet."""
     from corpus.config import CostConfig
     from corpus.report import rewrite_report
     from corpus.storage import open_storage
 
+    if language not in ("en", "ko"):
+        _usage(f"--language is en or ko, got {language!r}")
     forecast = {"forecast_nodes": nodes} | ({"forecast_targets": target} if target else {})
     cost_cfg = _cost_config(CostConfig, prices, instance, market, krw_per_usd, split_by, **forecast)
     try:
-        cost = rewrite_report(open_storage(out), cost_cfg)
+        cost = rewrite_report(open_storage(out), cost_cfg, language)
     except FileNotFoundError as exc:
         _fail(str(exc))
     langs = ", ".join(
@@ -561,49 +665,105 @@ def report(
 def budget(
     from_: str = typer.Option(..., "--from", help="a finished run's output whose cost.json is extrapolated"),
     target: list[str] = typer.Option(..., "--target", help="LANG=TOKENS, e.g. ko=50B (repeatable)"),
-    nodes: int = typer.Option(1, "--nodes", help="nodes the wall time is spread over"),
+    nodes: int = typer.Option(10, "--nodes", help="nodes the wall time is spread over (as the report's default)"),
+    by: Optional[str] = typer.Option(None, "--by", help="finish by the end of this month (YYYY-MM): sets --nodes"),
+    start: Optional[str] = typer.Option(None, "--start", help="first day of the work (YYYY-MM-DD; default today)"),
+    months: int = typer.Option(12, "--months", help="months the output is kept in storage after the run"),
+    pulls: int = typer.Option(1, "--pulls", help="times trainers download the whole output (egress)"),
+    contingency: str = typer.Option("15%", "--contingency", help="added to the sum of the line items"),
+    currency: str = typer.Option("usd", "--currency", help="usd or krw: the currency shown first"),
     instance: str = InstanceOpt,
     market: str = MarketOpt,
     mix: str = typer.Option("commoncrawl", "--mix", help="language shares: commoncrawl (cited) or run (the run's input)"),
     prices: Optional[Path] = PricesOpt,
-    as_json: bool = typer.Option(False, "--json", help="print the forecast as JSON only"),
+    as_json: bool = typer.Option(False, "--json", help="print the forecast (with its grant budget) as JSON only"),
+    as_csv: bool = typer.Option(False, "--csv", help="print the grant budget's line items and months as CSV only"),
 ) -> None:
-    """Forecast input pages, WARC TB, compute, wall time, storage, requests and cost for token targets."""
+    """Forecast pages, crawls, compute, wall time, storage, requests and cost for token targets,
+    compare whole-file reading with index selection, and lay it out as a grant budget by month."""
     import json
 
-    from corpus.budget import BudgetError, forecast, parse_target, table_rows
+    from corpus.budget import BudgetError, parse_target
+    from corpus.grant import grant_budget, parse_day, parse_month, parse_percent, to_csv
     from corpus.prices import PriceError, load_prices
     from corpus.storage import open_storage
 
-    if market not in ("on_demand", "spot") or mix not in ("commoncrawl", "run"):
-        _usage("--market is on_demand or spot; --mix is commoncrawl or run")
+    if market not in ("on_demand", "spot") or mix not in ("commoncrawl", "run") or currency not in ("usd", "krw"):
+        _usage("--market is on_demand or spot; --mix is commoncrawl or run; --currency is usd or krw")
     try:
         targets = dict(parse_target(t) for t in target)
+        first_day = parse_day(start) if start else None
+        deadline = parse_month(by) if by else None
         sheet = load_prices(prices)
         storage = open_storage(from_)
         if not storage.exists("cost.json"):
             _usage(f"{from_} has no cost.json: run `corpus report {from_}` first, or point --from at a run's output")
         cost = json.loads(storage.read_bytes("cost.json"))
-        result = forecast(cost, targets, sheet, nodes=nodes, instance=instance, market=market, mix=mix)
+        grant = grant_budget(cost, targets, sheet, nodes=nodes, by=deadline, start=first_day, months=months, pulls=pulls,
+                             contingency=parse_percent(contingency), instance=instance, market=market, mix=mix)
     except (BudgetError, PriceError) as exc:
         _usage(str(exc))
     if as_json:
-        print(json.dumps(result, indent=2))
-        return
-    out = Console()
+        print(json.dumps(grant["forecast"] | {"grant": {k: v for k, v in grant.items() if k != "forecast"}}, indent=2))
+    elif as_csv:
+        sys.stdout.write(to_csv(grant))
+    else:
+        _print_budget(grant, targets, currency)
+
+
+@app.command()
+def portfolio(
+    prefixes: list[str] = typer.Argument(..., help="local folders or s3://bucket/prefix holding run outputs"),
+    output: Path = typer.Option(..., "--output", help="folder for the static site (index.html)"),
+) -> None:
+    """One offline page over every complete run found: tokens, spend, cost per million tokens, funnels."""
+    from corpus.portfolio import PortfolioError, write_portfolio
+
+    try:
+        page = write_portfolio(list(prefixes), str(output))
+    except PortfolioError as exc:
+        _usage(str(exc))
+    Console().print(f"wrote {page}")
+
+
+def _print_budget(grant: dict, targets: dict[str, float], currency: str) -> None:
+    from corpus.budget import range_notes, span, strategy_rows, strategy_text, supply_notes, table_rows
+    from corpus.grant import line_rows, month_rows
+
+    result = grant["forecast"]
+    out = Console(width=max(Console().width, 100))  # a table wrapped at 80 columns splits its labels
     goal = ", ".join(f"{lang} {tokens:,.0f} tokens" for lang, tokens in targets.items())
-    table = Table(title=f"budget for {goal} ({instance}, {market.replace('_', '-')}, {nodes} node(s))")
-    for col in ("quantity", "estimate", "low", "high"):
-        table.add_column(col, justify="left" if col == "quantity" else "right")
-    for row in table_rows(result):
-        table.add_row(*row)
-    out.print(table)
-    out.print("assumptions:")
-    for item in result["assumptions"]:
-        out.print(f"  - {item['text']} [{item['source']}, {item['date']}]", markup=False, highlight=False)
-    thin = [lang for lang, need in result["languages"].items() if need["files_with_language"] < 2]
-    if thin:
-        out.print(f"no range for {', '.join(thin)}: fewer than two input files hold it; budget from a run with more files")
+    nodes = result["nodes"]
+    tables = [
+        (f"budget for {goal} ({result['instance']}, {result['market'].replace('_', '-')}, {nodes} node(s))",
+         ("quantity", "estimate", "low", "high"), table_rows(result)),
+        ("how to read Common Crawl for it", ("quantity", "whole WARC files", "index selection"), strategy_rows(result)),
+        (f"grant budget (from {grant['start']}, reading whole WARC files)",
+         ("line item", *((f"{currency.upper()}", "low", "high", "KRW" if currency == "usd" else "USD"))), line_rows(grant, currency)),
+        (f"spending by month, {currency.upper()}", ("month", "compute", "requests", "storage", "egress", "contingency", "total"),
+         month_rows(grant, currency)),
+    ]
+    for title, columns, rows in tables:
+        table = Table(title=title)
+        for i, col in enumerate(columns):
+            table.add_column(col, justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    total = result["total_usd"]
+    deadline = f" to finish by {grant['deadline'][:7]}" if grant["deadline"] else ""
+    lines = [
+        f"before contingency and egress: {total['point']:,.0f} USD (95% range {span(total, lambda v: f'{v:,.0f}')} USD); "
+        f"{result['wall_days']['point']:,.1f} days on {nodes} node(s){deadline}",
+        strategy_text(result),
+        *supply_notes(result),
+        *(f"warning: {w}" for w in result["supply"]["warnings"]),
+        *range_notes(result),
+        "assumptions:",
+        *(f"  - {a['text']} [{a['source']}, {a['date']}]" for a in result["assumptions"]),
+    ]
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
 
 
 def _cost_config(model, prices, instance, market, krw_per_usd, split_by, **more):

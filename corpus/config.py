@@ -7,19 +7,26 @@ never costs a cluster-hour.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import ipaddress
 import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+
+from corpus.language_codes import model_languages, suggest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
+LID_MODEL = MODELS_DIR / "lid.176.ftz"
+
+# A size in bytes: a number, or one with a unit ("256MB" = 256 * 10**6, "256MiB" = 256 * 2**20).
+Bytes = ByteSize
 
 
 class ConfigError(ValueError):
@@ -34,7 +41,7 @@ class ReadConfig(Section):
     """Which WARC records become candidate documents."""
 
     mime_types: list[str] = ["text/html", "application/xhtml+xml"]
-    max_payload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="bigger bodies are dropped as too_large")
+    max_payload_bytes: Bytes = Field(10 * 1024 * 1024, gt=0, description="bigger bodies are dropped as too_large")
     records_per_batch: int = Field(256, gt=0, description="records processed together through every stage")
 
 
@@ -59,16 +66,43 @@ class LangIdConfig(Section):
     default_threshold: float = Field(0.5, ge=0.0, le=1.0)
     max_chars: int = Field(2000, gt=0, description="characters of each document shown to the model")
 
+    @field_validator("languages")
+    @classmethod
+    def _producible(cls, value: list[str], info) -> list[str]:
+        _refuse_unknown_languages(value, info.data.get("model"))
+        return value
+
     @field_validator("thresholds")
     @classmethod
-    def _probabilities(cls, value: dict[str, float]) -> dict[str, float]:
+    def _probabilities(cls, value: dict[str, float], info) -> dict[str, float]:
         for lang, threshold in value.items():
             if not 0.0 <= threshold <= 1.0:
                 raise ValueError(f"threshold for {lang!r} must be between 0 and 1, got {threshold}")
+        _refuse_unknown_languages(list(value), info.data.get("model"))
         return value
 
     def threshold(self, lang: str) -> float:
         return self.thresholds.get(lang, self.default_threshold)
+
+
+def _refuse_unknown_languages(codes: list[str], model: str | None) -> None:
+    """A code the LID model never outputs would keep nothing, silently: refuse it."""
+    path = Path(model).expanduser() if model else LID_MODEL
+    if not path.is_file():
+        return  # the language-ID stage names the missing model when it loads it
+    valid = model_languages(path)
+    unknown = [code for code in codes if code not in valid]
+    if not unknown:
+        return
+    hints = {code: hint for code in unknown if (hint := suggest(code, valid))}
+    if len(unknown) == 1 and hints:
+        meant = f"; did you mean {hints[unknown[0]]}?"
+    else:
+        meant = f"; did you mean {', '.join(f'{hint} for {code}' for code, hint in hints.items())}?" if hints else ""
+    raise ValueError(
+        f"{', '.join(repr(c) for c in unknown)}: not a language code {path.name} can produce{meant}"
+        f" It produces: {', '.join(sorted(valid))}"
+    )
 
 
 class QualityThresholds(Section):
@@ -200,6 +234,65 @@ class DedupConfig(Section):
         return self.shingles.get(lang or "", self.default_shingles)
 
 
+class NgramConfig(Section):
+    """What decontamination compares for one language: word or character n-grams."""
+
+    kind: Literal["word", "char"] = "word"
+    size: int = Field(4, ge=1, le=64, description="n of the n-grams")
+    min_ngrams: int = Field(15, ge=1, description="items with fewer distinct n-grams are too short to judge")
+
+
+class BenchmarkConfig(Section):
+    """One benchmark's files: JSON lines, Parquet or plain text (one item per line), local or s3://."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="names the drop reason decontam:<name>")
+    files: list[str] = Field(..., min_length=1, description="paths, globs or s3:// URIs; .gz is read too")
+    fields: list[str] = Field(
+        default_factory=list, description="record fields holding items (dotted for nested); empty: every string"
+    )
+    format: Literal["auto", "jsonl", "parquet", "text"] = Field("auto", description="auto: from the file name")
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class DecontamConfig(Section):
+    """Benchmark decontamination (filters/decontam.py); off until benchmarks are given."""
+
+    benchmarks: list[BenchmarkConfig] = Field(default_factory=list, description="empty: the stage does not run")
+    mode: Literal["drop", "annotate"] = Field(
+        "drop", description="drop: remove as decontam:<benchmark>; annotate: keep, list matches in `contaminated`"
+    )
+    ngrams: dict[str, NgramConfig] = Field(
+        default_factory=lambda: {
+            "en": NgramConfig(kind="word", size=4, min_ngrams=15),
+            "ko": NgramConfig(kind="char", size=6, min_ngrams=20),
+        },
+        description="n-grams per language (README: Decontamination); other languages use `default_ngrams`",
+    )
+    default_ngrams: NgramConfig = NgramConfig(kind="word", size=4, min_ngrams=15)
+    min_overlap: float = Field(0.5, gt=0.0, le=1.0, description="share of an item's n-grams a document must hold")
+    max_items_per_ngram: int = Field(50, ge=1, description="n-grams in more items are templates, not evidence")
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _unique_names(cls, value: list[BenchmarkConfig]) -> list[BenchmarkConfig]:
+        names = [b.name for b in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"benchmark names must differ; repeated: {', '.join(repeated)}")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.benchmarks)
+
+    def ngram_spec(self, lang: str | None) -> NgramConfig:
+        return self.ngrams.get(lang or "", self.default_ngrams)
+
+
 class SelectConfig(Section):
     """Common Crawl index selection: fetch only the records the index says are wanted.
 
@@ -219,8 +312,8 @@ class SelectConfig(Section):
     )
     mime_types: list[str] = Field(["text/html", "application/xhtml+xml"], description="content_mime_detected; empty = any")
     fetch_status: list[int] = Field([200], description="HTTP status of the capture; empty = any")
-    max_gap_bytes: int = Field(16 * 1024, ge=0, description="records closer than this share one GET")
-    max_span_bytes: int = Field(16 * 1024 * 1024, gt=0, description="most bytes one coalesced GET asks for")
+    max_gap_bytes: Bytes = Field(16 * 1024, ge=0, description="records closer than this share one GET")
+    max_span_bytes: Bytes = Field(16 * 1024 * 1024, gt=0, description="most bytes one coalesced GET asks for")
     concurrency: int = Field(8, gt=0, description="range GETs in flight per work unit")
 
     @field_validator("index", mode="before")
@@ -241,7 +334,7 @@ class ScreenConfig(Section):
 class ShardConfig(Section):
     """How final shards are cut: by UTF-8 text bytes (or tokens), deterministic names."""
 
-    target_bytes: int = Field(256 * 1024 * 1024, gt=0, description="text bytes per shard (about the shard's size)")
+    target_bytes: Bytes = Field(256 * 1024 * 1024, gt=0, description="text bytes per shard (about the shard's size)")
     target_tokens: int | None = Field(None, gt=0, description="cut by n_tokens instead of bytes when set")
     row_group_rows: int = Field(8192, gt=0, description="rows per Parquet row group: the unit of streaming")
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
@@ -303,14 +396,29 @@ class CostConfig(Section):
             parse_target(target)
         return value
 
+    @field_validator("prices")
+    @classmethod
+    def _sheet_loads(cls, value: str | None) -> str | None:
+        """Refuse a price sheet that cannot price the run before any work starts."""
+        from corpus.prices import load_prices
+
+        load_prices(value)
+        return value
+
     @field_validator("instance")
     @classmethod
     def _priced(cls, value: str, info) -> str:
-        """Refuse a price sheet or instance that cannot price the run before any work starts."""
         from corpus.prices import load_prices
 
-        load_prices(info.data.get("prices")).instance(value)
+        if "prices" in info.data:  # a sheet that failed is reported under `prices` alone
+            load_prices(info.data["prices"]).instance(value)
         return value
+
+
+class ReportConfig(Section):
+    """How report.html speaks: the same figures in English or Korean."""
+
+    language: Literal["en", "ko"] = Field("en", description="language of report.html's labels and explanations: en or ko")
 
 
 class RayConfig(Section):
@@ -321,6 +429,7 @@ class RayConfig(Section):
     object_store_memory_mb: int = Field(1024, gt=0)
     workers: int | None = Field(None, gt=0, description="parallel unit processors; default one per CPU")
     progress: bool = True
+    verbose: bool = Field(False, description="Ray's own logging and the workers' output (--verbose)")
     # Fault tolerance: a unit's output is atomic, so re-running it after a worker dies is safe.
     max_restarts: int = Field(-1, ge=-1, description="restarts of a dead unit processor; -1 = unlimited")
     max_task_retries: int = Field(3, ge=-1, description="re-runs of a unit whose worker died; -1 = unlimited")
@@ -381,13 +490,13 @@ class CrawlConfig(Section):
     max_retry_after: float = Field(120.0, ge=0, description="a longer Retry-After gives up on the URL")
     max_redirects: int = Field(5, ge=0)
     mime_types: list[str] = ["text/html", "application/xhtml+xml"]
-    max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="bytes on the wire per response")
-    max_decoded_bytes: int = Field(10 * 1024 * 1024, gt=0, description="bytes after gzip/deflate/br decoding")
-    robots_max_bytes: int = Field(500 * 1024, gt=0, description="robots.txt read up to this size (RFC 9309)")
+    max_body_bytes: Bytes = Field(5 * 1024 * 1024, gt=0, description="bytes on the wire per response")
+    max_decoded_bytes: Bytes = Field(10 * 1024 * 1024, gt=0, description="bytes after gzip/deflate/br decoding")
+    robots_max_bytes: Bytes = Field(500 * 1024, gt=0, description="robots.txt read up to this size (RFC 9309)")
     robots_ttl_seconds: float = Field(86400.0, gt=0)
     robots_cache_hosts: int = Field(10000, gt=0)
     # Output.
-    warc_max_bytes: int = Field(1024 * 1024 * 1024, gt=0, description="a WARC file is closed past this size")
+    warc_max_bytes: Bytes = Field(1024 * 1024 * 1024, gt=0, description="a WARC file is closed past this size")
     warc_prefix: str = Field("crawl", pattern=r"^[A-Za-z0-9_.-]+$")
     warc_gzip_level: int = Field(6, ge=1, le=9, description="gzip level of each WARC record (9: smallest, slowest)")
     checkpoint_seconds: float = Field(
@@ -429,10 +538,12 @@ class RunConfig(Section):
     langid: LangIdConfig = LangIdConfig()
     quality: QualityConfig = QualityConfig()
     pii: PIIConfig = PIIConfig()
+    decontam: DecontamConfig = DecontamConfig()
     dedup: DedupConfig = DedupConfig()
     shards: ShardConfig = ShardConfig()
     tokenizer: TokenizerConfig = TokenizerConfig()
     cost: CostConfig = CostConfig()
+    report: ReportConfig = ReportConfig()
     ray: RayConfig = RayConfig()
     crawl: CrawlConfig = CrawlConfig()
 
@@ -445,7 +556,7 @@ class RunConfig(Section):
         """Hash of everything that decides the output's content (not where it is
         written, where Ray runs, or how a crawl fetched), so the same run is
         recognised wherever it is written."""
-        payload = self.model_dump(mode="json", exclude={"ray", "crawl", "output"})
+        payload = self.model_dump(mode="json", exclude={"ray", "crawl", "output", "report"})
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -458,6 +569,15 @@ def load_config(
     data: dict[str, Any] = json.loads(json.dumps(base)) if base else {}
     if path is not None:
         data = _read_yaml(Path(path))
+    return _validated(data, overrides, path)
+
+
+def with_overrides(cfg: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    """`cfg` with dotted overrides applied and validated; ConfigError naming the field."""
+    return _validated(cfg.model_dump(mode="json"), overrides, None)
+
+
+def _validated(data: dict[str, Any], overrides: dict[str, Any] | None, path: str | Path | None) -> RunConfig:
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value)
     try:
@@ -471,6 +591,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}): save it as UTF-8"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -485,15 +610,68 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = data
-    for key in parents:
+    for depth, key in enumerate(parents):
         node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            section = ".".join(parents[: depth + 1])
+            raise ConfigError(f"cannot set {dotted}: {section} is already set to {node!r}, not a section of fields")
     node[leaf] = value
 
 
 def _describe(exc: ValidationError, path: str | Path | None) -> str:
+    """Each error as a person reads it: the field, what was wrong, what would do."""
     where = f" in {path}" if path else ""
-    lines = [f"invalid config{where}:"]
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {field}: {err['msg']}")
-    return "\n".join(lines)
+    return "\n".join([f"invalid config{where}:", *(f"  {_explain(err)}" for err in exc.errors())])
+
+
+def _explain(err: dict[str, Any]) -> str:
+    loc = tuple(str(part) for part in err["loc"])
+    field = ".".join(loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        known = sorted(getattr(_model_at(loc[:-1]), "model_fields", {}))
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        parent = ".".join(loc[:-1])
+        hint = f"did you mean {'.'.join([*loc[:-1], close[0]])}?" if close else f"{parent or 'the top level'} has: {', '.join(known)}"
+        return f"{field}: no such option; {hint}"
+    section = _model_at(loc)
+    if section is not None and err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        name, info = next(iter(section.model_fields.items()))
+        return f"{field}: is a section of options, got {err['input']!r}; set its fields, e.g. {field}.{name}: {_example(info.default)}"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "byte_size":
+        message = "expected a size in bytes, e.g. 268435456, 256MB or 256MiB"
+    default = _default_at(loc)
+    example = f"; e.g. {field}: {_example(default)}" if default not in (None, "", [], {}) and err["type"] != "value_error" else ""
+    got = f" (got {err['input']!r})" if err["type"] not in ("value_error", "missing") else ""
+    return f"{field}: {message}{got}{example}"
+
+
+def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
+    """The config section class at `loc`, e.g. ("dedup", "shingles", "ko") -> ShingleConfig."""
+    node: Any = RunConfig
+    for key in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            info = node.model_fields.get(key)
+            if info is None:
+                return None
+            node = info.annotation
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        else:
+            return None
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _default_at(loc: tuple[str, ...]) -> Any:
+    """The default value of the option at `loc`, or None when it has none."""
+    node: Any = RunConfig()
+    for key in loc:
+        node = getattr(node, key, None) if isinstance(node, BaseModel) else (node or {}).get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _example(value: Any) -> str:
+    """A default shown as the YAML a person would write."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(value, ensure_ascii=False)

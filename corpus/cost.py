@@ -5,9 +5,16 @@ Two steps, kept apart so a run can be re-priced without re-running it:
 - `measure` gathers the resources a run used from its stats (CPU and wall seconds
   per stage, documents and bytes per stage and language, storage requests), its
   ledger entries (which process ran each unit) and the driver's own process.
-  Whatever CPU a process used outside the metered stages (interpreter start-up,
-  imports, model loading, staging writes, finalize bookkeeping) becomes the
-  stage `overhead`, so the stages add up to what the operating system billed.
+  What a worker used before it was ready for its first unit (interpreter
+  start-up, imports, loading and warming up its models) becomes the stage
+  `startup`: a fixed cost per worker (`usage["fixed"]`) that a forecast adds
+  once per worker rather than scaling with pages. Whatever else a process used
+  outside the metered stages (staging writes, a driver's Ray bookkeeping,
+  finalize) becomes the stage `overhead`, so the stages add up to what the
+  operating system billed.
+- `usage["held"]` is the machine time the run held: its wall time times the
+  vCPUs of every machine it used. A cloud bill follows that, busy or idle;
+  the stages' CPU is what the work used. `price` prices both.
 - `price` turns that usage into money with a price sheet.
 
 A run over the WARC of a live crawl (`usage["crawls"]`, see `corpus.crawl_usage`)
@@ -31,16 +38,24 @@ import io
 import os
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from corpus import meter
 from corpus.config import CostConfig
 from corpus.prices import PriceSheet
 from corpus.stats import UNKNOWN_LANG, Stats
+from corpus.storage import Storage
 
 FORMAT = 1
+STARTUP = "startup"
 OVERHEAD = "overhead"
 CRAWL = "crawl"
 LANGID_STAGE = "langid"
 GIB = 1024**3
+RESAMPLES = 1000
+MAX_RESAMPLED_PAGES = 20_000
 WRITE_VERBS = {"put", "post", "list", "copy"}
 FREE_VERBS = {"delete"}
 
@@ -61,18 +76,24 @@ def measure(
     """
     stages = _stages(stats)
     processes = _processes(stats, entries, driver)
-    overhead_cpu = sum(max(p["cpu_seconds"] - p["metered_cpu_seconds"], 0.0) for p in processes)
-    overhead_wall = sum(max(p["wall_seconds"] - p["metered_wall_seconds"], 0.0) for p in processes)
+    startup_cpu = sum(p["startup_cpu_seconds"] or 0.0 for p in processes)
+    startup_wall = sum(p["startup_wall_seconds"] or 0.0 for p in processes)
+    overhead_cpu = sum(max(p["cpu_seconds"] - p["metered_cpu_seconds"] - (p["startup_cpu_seconds"] or 0.0), 0.0) for p in processes)
+    overhead_wall = sum(max(p["wall_seconds"] - p["metered_wall_seconds"] - (p["startup_wall_seconds"] or 0.0), 0.0) for p in processes)
+    stages[STARTUP] = {"cpu_seconds": startup_cpu, "wall_seconds": startup_wall, "by_lang": {}}
     stages[OVERHEAD] = {"cpu_seconds": overhead_cpu, "wall_seconds": overhead_wall, "by_lang": {}}
     return {
         "format": FORMAT,
         "run_id": run_id,
         "config_sha256": config_sha256,
         "hardware": meter.hardware(),
-        "run_wall_seconds": driver["wall_seconds"] if driver else None,
+        "run_wall_seconds": _run_wall(driver),
         "processes": processes,
         "stages": stages,
+        "fixed": _fixed(processes),
+        "held": _held(processes, _run_wall(driver)),
         "requests": _requests(stats),
+        "selection": _selection(stats, entries),
         "languages": _languages(stats, languages),
         "inputs": [_input(entry) for entry in entries],
         "funnel": funnel(stats, sorted(languages)),
@@ -120,6 +141,7 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
             "vcpu_hours": cpu_seconds / 3600,
             "spot_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "spot")),
             "on_demand_usd": _with_market(lines, vcpu_hour, sheet.vcpu_hour(cfg.instance, "on_demand")),
+            "held": _held_total(usage.get("held"), lines, vcpu_hour, krw),
         },
         "storage_per_month": {
             "output_bytes": output_bytes,
@@ -128,6 +150,31 @@ def price(usage: dict[str, Any], sheet: PriceSheet, cfg: CostConfig) -> dict[str
         },
         "per_language": _per_language(usage, lines, krw, sheet),
     }
+
+
+def page_yield(out: Storage, usage: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Tokens per input page of each output language, with a bootstrap 95% range.
+
+    Every page language ID gave to the language is one value: the tokens of its
+    document in the shards, or 0 for a page a later stage (quality, dedup)
+    removed. Resampling those pages 1,000 times (seeded, so a re-price gives
+    the same range) gives a range even from a single input file; it sees the
+    variation between pages, not between crawls or files. Above 20,000 pages a
+    sample of them is resampled and the spread scaled back to all the pages.
+    """
+    found = {}
+    langid = usage["stages"].get(LANGID_STAGE, {}).get("by_lang", {})
+    for lang in sorted(usage["languages"]):
+        pages = langid.get(lang, {}).get("docs_in", 0)
+        tokens = _shard_tokens(out, lang)
+        if not pages or tokens is None:
+            continue
+        values = np.zeros(max(pages, len(tokens)))
+        values[: len(tokens)] = tokens
+        point, low, high = _bootstrap_mean(values, seed=sum(map(ord, lang)))
+        found[lang] = {"pages": int(values.size), "docs": len(tokens), "resamples": RESAMPLES,
+                       "tokens_per_page": {"point": point, "low": low, "high": high}}
+    return found
 
 
 def funnel(stats: Stats, langs: list[str]) -> list[dict[str, Any]]:
@@ -206,12 +253,53 @@ def _proc(procs: dict[tuple, dict[str, Any]], snap: dict[str, Any]) -> dict[str,
     proc = procs.setdefault(
         key,
         {"host": snap["host"], "pid": snap["pid"], "started": snap["started"], "cpu_seconds": 0.0, "wall_seconds": 0.0,
-         "peak_rss_bytes": 0, "metered_cpu_seconds": 0.0, "metered_wall_seconds": 0.0, "units": 0, "driver": False},
+         "peak_rss_bytes": 0, "metered_cpu_seconds": 0.0, "metered_wall_seconds": 0.0, "units": 0, "driver": False,
+         "startup_cpu_seconds": None, "startup_wall_seconds": None, "logical_cpus": snap.get("logical_cpus")},
     )
     # Snapshots of one process only grow: the latest holds its totals so far.
     for field in ("cpu_seconds", "wall_seconds", "peak_rss_bytes"):
         proc[field] = max(proc[field], snap[field])
+    if snap.get("startup"):
+        proc["startup_cpu_seconds"] = snap["startup"]["cpu_seconds"]
+        proc["startup_wall_seconds"] = snap["startup"]["wall_seconds"]
     return proc
+
+
+def _run_wall(driver: dict[str, Any] | None) -> float | None:
+    """The run's wall time: from `meter.start_run` (else the driver's birth) to finalize."""
+    if not driver:
+        return None
+    began = driver.get("run_started")
+    return driver["taken"] - began if began and "taken" in driver else driver["wall_seconds"]
+
+
+def _fixed(processes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What does not grow with pages: each worker's start-up, and a driver that ran no units.
+
+    `per_worker_*` are means over the workers that marked their start-up; a
+    forecast multiplies them by its number of workers. A driver that loaded no
+    models (Ray runs) is a fixed cost per run: imports, planning, Ray bookkeeping.
+    """
+    workers = [p for p in processes if p["startup_cpu_seconds"] is not None]
+    driver = sum(p["cpu_seconds"] - p["metered_cpu_seconds"] for p in processes if p["driver"] and p["startup_cpu_seconds"] is None)
+    n = len(workers)
+    return {
+        "workers": n,
+        "per_worker_cpu_seconds": sum(p["startup_cpu_seconds"] for p in workers) / n if n else 0.0,
+        "per_worker_wall_seconds": sum(p["startup_wall_seconds"] for p in workers) / n if n else 0.0,
+        "driver_cpu_seconds": max(driver, 0.0),
+    }
+
+
+def _held(processes: list[dict[str, Any]], wall: float | None) -> dict[str, Any] | None:
+    """Machine time the run held: its wall time times the vCPUs of each host it used."""
+    if not wall:
+        return None
+    hosts: dict[str, int] = {}
+    for p in processes:
+        hosts[p["host"]] = max(hosts.get(p["host"], 0), p.get("logical_cpus") or os.cpu_count() or 1)
+    vcpus = sum(hosts.values())
+    return {"wall_seconds": wall, "hosts": hosts, "nodes": len(hosts), "vcpus": vcpus, "vcpu_seconds": wall * vcpus}
 
 
 def _metered(stats_dict: dict[str, Any]) -> tuple[float, float]:
@@ -226,6 +314,24 @@ def _requests(stats: Stats) -> dict[str, dict[str, int]]:
             _, verb, kind = name.split("_", 2)
             verbs.setdefault(verb, {"requests": 0, "bytes": 0})[kind] += value
     return dict(sorted(verbs.items()))
+
+
+def _selection(stats: Stats, entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What Common Crawl index selection read, when the run used it: index rows and bytes
+    (the run's GET bytes beyond its units' own), and the units' range GETs per record."""
+    scanned = stats.counters.get("index_rows_scanned", 0)
+    if not scanned:
+        return None
+    unit_gets = sum(e["stats"].get("counters", {}).get("storage_get_requests", 0) for e in entries)
+    unit_bytes = sum(e["stats"].get("counters", {}).get("storage_get_bytes", 0) for e in entries)
+    records = sum(v["docs_in"] for e in entries for v in e["stats"].get("stages", {}).get("read", {}).values())
+    return {
+        "rows_scanned": scanned,
+        "rows_selected": stats.counters.get("index_rows_selected", 0),
+        "index_get_bytes": max(stats.counters.get("storage_get_bytes", 0) - unit_bytes, 0),
+        "index_get_requests": max(stats.counters.get("storage_get_requests", 0) - unit_gets, 0),
+        "range_gets_per_record": unit_gets / records if records else None,
+    }
 
 
 def _languages(stats: Stats, languages: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
@@ -269,6 +375,29 @@ def _input(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _shard_tokens(out: Storage, lang: str) -> np.ndarray | None:
+    """n_tokens of every document in the language's shards; None without token counts."""
+    parts = [rel for rel in sorted(out.list(f"shards/lang={lang}/")) if rel.endswith(".parquet")]
+    columns = []
+    for rel in parts:
+        part = pq.ParquetFile(pa.BufferReader(out.read_bytes(rel)))
+        if "n_tokens" not in part.schema_arrow.names:
+            return None
+        columns.append(part.read(columns=["n_tokens"])["n_tokens"].to_numpy(zero_copy_only=False))
+    return np.concatenate(columns) if columns else None
+
+
+def _bootstrap_mean(values: np.ndarray, seed: int) -> tuple[float, float, float]:
+    """The mean and the 2.5th and 97.5th percentiles of its bootstrap distribution."""
+    rng = np.random.default_rng(seed)
+    sample = values if values.size <= MAX_RESAMPLED_PAGES else rng.choice(values, MAX_RESAMPLED_PAGES, replace=False)
+    means = np.array([rng.choice(sample, sample.size).mean() for _ in range(RESAMPLES)])
+    point = float(values.mean())
+    shrink = np.sqrt(sample.size / values.size)  # the spread of a mean over all pages, not over the sample
+    low, high = np.percentile(means - sample.mean(), [2.5, 97.5]) * shrink
+    return point, max(point + float(low), 0.0), point + float(high)
+
+
 def _local_size(uri: str) -> int | None:
     try:
         return os.path.getsize(uri)
@@ -303,6 +432,24 @@ def _request_usd(verb: str, n: int, sheet: PriceSheet) -> float:
         return 0.0
     per_1000 = sheet.storage.put_per_1000 if verb in WRITE_VERBS else sheet.storage.get_per_1000
     return n / 1000 * per_1000.value
+
+
+def _held_total(held: dict[str, Any] | None, lines: list[dict[str, Any]], vcpu_hour: float, krw: float) -> dict[str, Any] | None:
+    """The run priced as a cloud bills it: held vCPU time in place of the run's CPU used
+    (a crawl's line is held time already; storage lines stay as they are)."""
+    if not held:
+        return None
+    compute = held["vcpu_seconds"] / 3600 * vcpu_hour
+    others = sum(line["usd"] for line in lines if line["kind"] != "compute" or line["item"] == CRAWL)
+    used = sum(line.get("cpu_seconds", 0.0) for line in lines if line["kind"] == "compute" and line["item"] != CRAWL)
+    return {
+        "vcpu_seconds": held["vcpu_seconds"],
+        "vcpu_hours": held["vcpu_seconds"] / 3600,
+        "compute_usd": compute,
+        "usd": compute + others,
+        "krw": (compute + others) * krw,
+        "busy_share": used / held["vcpu_seconds"] if held["vcpu_seconds"] else None,
+    }
 
 
 def _with_market(lines: list[dict[str, Any]], used: float, other: float) -> float:

@@ -59,6 +59,20 @@ class Assumptions(BaseModel):
     bytes_per_token: dict[str, Price]
     warc_file_bytes: Price
     cluster_utilisation: Price
+    index_bytes_per_row: Price
+    range_gets_per_selected_record: Price
+
+
+class Supply(BaseModel):
+    """What Common Crawl holds: pages per crawl, how much of a further crawl is new, crawls to date,
+    and documents kept from all of it per language (a ceiling)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pages_per_crawl: Price
+    new_page_share: Price
+    crawls: Price
+    kept_documents: dict[str, Price] = Field(default_factory=dict)
 
 
 class PriceSheet(BaseModel):
@@ -70,6 +84,7 @@ class PriceSheet(BaseModel):
     gpu_hour: Price
     storage: StoragePrices
     assumptions: Assumptions
+    supply: Supply
     sources: list[str] = Field(default_factory=list, description="the files merged, defaults first")
 
     def instance(self, name: str) -> Instance:

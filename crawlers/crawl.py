@@ -10,7 +10,8 @@ Every outcome is counted (`outcome_<name>` counters) and every problem logged
 with an example in `Stats.errors`; nothing a server sends ends the crawl.
 
 Layout under the output folder: `warc/*.warc.gz` (the pipeline's input),
-`_crawl/frontier-NNNNN.jsonl` (journal), `_crawl/report-NNNNN.json` (counts).
+`_crawl/frontier-NNNNN.jsonl` (journal), `_crawl/report-NNNNN.json` (counts),
+`_crawl/robots-NNNNN.json` (robots.txt rules, kept for the next round or resume).
 """
 
 from __future__ import annotations
@@ -99,10 +100,18 @@ async def crawl_partition(
             state.admit(url, depth, kind="seed")
         cap = cfg.max_pages if max_finished is None else max_finished
         state.budget = max(0, cap - len(state.frontier.done))
+        robots_file = out / STATE_DIR / f"robots-{partition:05d}.json"
         async with Fetcher(cfg, policy, resolver) as fetcher:
             state.fetcher = fetcher
             state.robots = RobotsCache(fetcher, cfg)
-            await state.run()
+            if robots_file.exists():  # this partition ran before (an earlier round, or a resumed crawl)
+                state.robots.restore(json.loads(robots_file.read_text()))
+            try:
+                await state.run()
+            finally:
+                robots_file.write_text(json.dumps(state.robots.export()))
+                if mirror is not None:
+                    mirror.publish_file(robots_file.relative_to(out).as_posix())
     finally:
         state.close()
     report = state.report()
@@ -175,6 +184,10 @@ class _Partition:
         rules = await self.robots.rules(first)
         delay = rules.crawl_delay(self.cfg.robots_agent) if rules else None
         if rules is not None and rules.state == DISALLOW_ALL:
+            if rules.detail.startswith("unreachable: blocked_address"):  # the address guard, not the site, said no
+                self.stats.error("blocked_address", host, rules.detail)
+                self._give_up_host(host, "blocked_address")
+                return
             self.stats.error("robots_unreachable", host, rules.detail)
         if delay is not None and delay > self.cfg.max_crawl_delay:
             self.stats.error("crawl_delay_too_long", host, f"Crawl-delay {delay}s > {self.cfg.max_crawl_delay}s")

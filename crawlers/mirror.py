@@ -41,6 +41,7 @@ class OutputMirror:
         self.every_seconds = every_seconds
         self.journal_name = f"{STATE_DIR}/frontier-{partition:05d}.jsonl"
         self.checkpoint_name = f"{STATE_DIR}/checkpoint-{partition:05d}.json"
+        self.robots_name = f"{STATE_DIR}/robots-{partition:05d}.json"
         self._warc_name = re.compile(rf"^{re.escape(prefix)}-{partition:05d}-(\d{{5,}})\.warc\.gz$")
         self.published: set[str] = set()
         self.sizes: dict[str, int] = {}  # files this mirror published
@@ -50,14 +51,15 @@ class OutputMirror:
         self._last = time.monotonic()
 
     def pull(self) -> None:
-        """Bring back what a resumed partition needs: its journal, the WARC files
-        published after the journal was, and the next free WARC sequence number."""
+        """Bring back what a resumed partition needs: its journal and robots.txt rules,
+        the WARC files published after the journal was, and the next free WARC sequence number."""
         names = (rel.rsplit("/", 1)[1] for rel in self.storage.list(f"{WARC_DIR}/"))
         self.published = {name for name in names if self._warc_name.match(name)}
         if self.published:
             self.first_sequence = 1 + max(int(self._warc_name.match(n).group(1)) for n in self.published)
-        if self.storage.exists(self.journal_name):
-            self.storage.download_file(self.journal_name, self.scratch / self.journal_name)
+        for name in (self.journal_name, self.robots_name):
+            if self.storage.exists(name):
+                self.storage.download_file(name, self.scratch / name)
         accounted = set()
         if self.storage.exists(self.checkpoint_name):
             accounted = set(json.loads(self.storage.read_bytes(self.checkpoint_name))["warc"])

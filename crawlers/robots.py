@@ -8,7 +8,9 @@ What a fetch outcome means (RFC 9309 section 2.3.1):
   what a struggling server does not need.)
 
 The cache is bounded (least recently used hosts leave first) and entries expire
-after `robots_ttl_seconds` (RFC 9309 asks for at most 24 hours).
+after `robots_ttl_seconds` (RFC 9309 asks for at most 24 hours). It outlives one
+call of a partition's crawl (`export`, `restore`), so a partition that runs
+again in a later Ray round or a resume does not ask a host for robots.txt again.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class RobotsRules:
     parser: Protego | None
     fetched_at: float
     detail: str = ""
+    text: str = ""  # the robots.txt parsed, kept so the rules can be saved and restored
 
     def allowed(self, url: str, agent: str) -> bool:
         if self.state != RULES:
@@ -105,7 +108,7 @@ class RobotsCache:
         status = result.status
         if result.problem is None and status == 200:
             text = result.body.decode("utf-8", errors="replace")
-            return RobotsRules(origin, RULES, Protego.parse(text), now)
+            return RobotsRules(origin, RULES, Protego.parse(text), now, text=text)
         if result.problem in _UNAVAILABLE_PROBLEMS or (
             status is not None and 400 <= status < 500 and status != 429
         ):
@@ -114,6 +117,24 @@ class RobotsCache:
             return RobotsRules(origin, ALLOW_ALL, None, now, f"status {status}")
         log.info("robots.txt of %s unreachable (%s %s): host disallowed", origin, result.problem, result.detail)
         return RobotsRules(origin, DISALLOW_ALL, None, now, f"unreachable: {result.problem} {result.detail}".strip())
+
+    def export(self) -> dict:
+        """The cached rules as JSON data, each with the wall-clock time it was fetched."""
+        offset = time.time() - time.monotonic()
+        return {
+            origin: {"state": r.state, "text": r.text, "detail": r.detail, "fetched": r.fetched_at + offset}
+            for origin, r in self._rules.items()
+        }
+
+    def restore(self, saved: dict) -> None:
+        """Cache the rules `export` gave, leaving out those past `robots_ttl_seconds`."""
+        offset = time.time() - time.monotonic()
+        for origin, entry in saved.items():
+            fetched_at = float(entry["fetched"]) - offset
+            if time.monotonic() - fetched_at >= self.cfg.robots_ttl_seconds:
+                continue
+            parser = Protego.parse(entry["text"]) if entry["state"] == RULES else None
+            self._store(origin, RobotsRules(origin, entry["state"], parser, fetched_at, entry["detail"], entry["text"]))
 
     def _store(self, origin: str, rules: RobotsRules) -> None:
         self._rules[origin] = rules

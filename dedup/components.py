@@ -22,7 +22,13 @@ from dedup.lsh import EDGE_SCHEMA
 
 LABEL_SCHEMA = pa.schema([("doc", pa.int64()), ("root", pa.int64())])
 DECISION_SCHEMA = pa.schema(
-    [("doc", pa.int64()), ("id", pa.string()), ("cluster_id", pa.string()), ("reason", pa.string())]
+    [
+        ("doc", pa.int64()),
+        ("id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("reason", pa.string()),
+        ("cluster_size", pa.int64()),
+    ]
 )
 MAX_ROUNDS = 200
 
@@ -99,7 +105,8 @@ def pick_survivors(members: pa.Table, reason: str) -> pa.Table:
     one id; exact and near dedup must still pick the same copy).
 
     `members`: doc, id, quality, group. Returns doc, id, cluster_id (the
-    survivor's id) and reason (`reason` for the others, null for the survivor).
+    survivor's id), reason (`reason` for the others, null for the survivor) and
+    cluster_size (members of the group, for FineWeb-2 style rehydration).
     """
     if members.num_rows == 0:
         return DECISION_SCHEMA.empty_table()
@@ -111,10 +118,17 @@ def pick_survivors(members: pa.Table, reason: str) -> pa.Table:
     group = ordered["group"].to_numpy()
     first = np.r_[True, group[1:] != group[:-1]]
     leader = np.maximum.accumulate(np.where(first, np.arange(group.size), 0))
+    counts = np.diff(np.r_[np.flatnonzero(first), group.size])
     ids = ordered["id"].combine_chunks()
     reasons = pa.array(np.where(first, None, reason), pa.string())
     return pa.table(
-        {"doc": ordered["doc"], "id": ids, "cluster_id": ids.take(pa.array(leader)), "reason": reasons},
+        {
+            "doc": ordered["doc"],
+            "id": ids,
+            "cluster_id": ids.take(pa.array(leader)),
+            "reason": reasons,
+            "cluster_size": np.repeat(counts, counts).astype(np.int64),
+        },
         schema=DECISION_SCHEMA,
     )
 

@@ -67,6 +67,7 @@ class CrawlSummary:
     wall_seconds: float = 0.0
     warc_bytes: dict[str, int] = field(default_factory=dict)
     workers: set[str] = field(default_factory=set)  # where partitions ran, over all rounds
+    latest: dict[int, CrawlReport] = field(default_factory=dict)  # each partition's last report, any round
 
 
 def partition_of(host: str, partitions: int) -> int:
@@ -299,9 +300,9 @@ def _record(summary: CrawlSummary, reports: list[CrawlReport]) -> None:
         summary.warc_bytes.update(report.warc_bytes)
         summary.workers.add(report.worker)
         summary.stats.merge(Stats.from_dict(report.stats))
-    latest = {r.partition: r for r in reports}
-    summary.finished = sum(r.finished_total for r in latest.values())
-    summary.pending = sum(r.pending for r in latest.values())
+    summary.latest.update({r.partition: r for r in reports})  # a partition idle this round keeps its totals
+    summary.finished = sum(r.finished_total for r in summary.latest.values())
+    summary.pending = sum(r.pending for r in summary.latest.values())
 
 
 def _group(seeds: list[str], partitions: int, stats: Stats) -> dict[int, list[tuple[str, int]]]:

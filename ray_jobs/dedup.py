@@ -135,8 +135,9 @@ def index_settings(cfg: DedupConfig) -> dict:
 
 
 class DedupDecisions:
-    """Applies a part's decisions in the shard loop: `dup_cluster` on every
-    document, duplicates dropped through `apply_decisions` as dedup_exact / dedup_near."""
+    """Applies a part's decisions in the shard loop: `dup_cluster` and
+    `dup_cluster_size` (1 for a unique document) on every document, duplicates
+    dropped through `apply_decisions` as dedup_exact / dedup_near."""
 
     def __init__(self, out: Storage) -> None:
         self.out = out
@@ -146,6 +147,8 @@ class DedupDecisions:
         where = pc.index_in(table["id"], value_set=decided["id"])
         cluster = pc.coalesce(pc.take(decided["cluster_id"], where), table["id"])
         table = table.append_column("dup_cluster", cluster)
+        size = pc.coalesce(pc.take(decided["cluster_size"], where), pa.scalar(1, pa.int64()))
+        table = table.append_column("dup_cluster_size", size)
         reasons = pc.take(decided["reason"], where)
         for stage, reason in (("dedup_exact", EXACT_REASON), ("dedup_near", NEAR_REASON)):
             mine = pc.if_else(pc.equal(reasons, reason), reasons, pa.scalar(None, pa.string()))
@@ -261,11 +264,13 @@ def _with_part(decisions: pa.Table) -> pa.Table:
 
 
 def _write_decisions(uri: str, names: list[str], exact: pa.Table, near: pa.Table) -> pa.Table:
-    """One file per staged part: id, cluster_id (near cluster wins: it contains
-    the exact one) and reason (exact_duplicate before near_duplicate)."""
+    """One file per staged part: id, cluster_id and cluster_size (near cluster
+    wins: it contains the exact one) and reason (exact_duplicate before near_duplicate)."""
     out = open_storage(uri)
-    merged = near.select(["part", "doc", "id", "cluster_id", "reason"]).join(
-        exact.select(["doc", "id", "cluster_id", "reason"]).rename_columns(["doc", "xid", "xcluster", "xreason"]),
+    merged = near.select(["part", "doc", "id", "cluster_id", "reason", "cluster_size"]).join(
+        exact.select(["doc", "id", "cluster_id", "reason", "cluster_size"]).rename_columns(
+            ["doc", "xid", "xcluster", "xreason", "xsize"]
+        ),
         "doc",
         join_type="full outer",
     )
@@ -275,11 +280,12 @@ def _write_decisions(uri: str, names: list[str], exact: pa.Table, near: pa.Table
             "id": pc.coalesce(merged["id"], merged["xid"]),
             "cluster_id": pc.coalesce(merged["cluster_id"], merged["xcluster"]),
             "reason": pc.coalesce(merged["xreason"], merged["reason"]),
+            "cluster_size": pc.coalesce(merged["cluster_size"], merged["xsize"]),
             "doc": merged["doc"],
         }
     ).sort_by("doc")
     for part in pc.unique(table["part"]).to_pylist():
-        rows = table.filter(pc.equal(table["part"], part)).select(["id", "cluster_id", "reason"])
+        rows = table.filter(pc.equal(table["part"], part)).select(["id", "cluster_id", "reason", "cluster_size"])
         sink = pa.BufferOutputStream()
         pq.write_table(rows, sink, compression="zstd")
         out.write_bytes(f"{DEDUP_DIR}/{names[part]}", sink.getvalue().to_pybytes())

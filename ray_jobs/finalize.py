@@ -42,6 +42,7 @@ class RunResult:
     manifest: dict[str, Any]
     stats: Stats
     shards: list[ShardEntry] = field(default_factory=list)
+    already_complete: bool = False  # the output held this run, published, before it started
 
 
 def run_id_for(cfg: RunConfig, units: list[WorkUnit]) -> str:
@@ -124,7 +125,7 @@ def already_published(out: Storage, manifest: dict[str, Any]) -> RunResult:
     """This run is complete at `out` already: report it, write nothing."""
     stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
     shards = [ShardEntry(**s) for s in manifest["shards"]]
-    return RunResult(manifest["run_id"], out.uri, manifest, stats, shards)
+    return RunResult(manifest["run_id"], out.uri, manifest, stats, shards, already_complete=True)
 
 
 def _languages(out: Storage, staged: list[str]) -> set[str]:

@@ -16,8 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
+from corpus import meter
 from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
 from corpus.publish import published_run
@@ -25,6 +31,7 @@ from corpus.storage import Storage, expand_inputs, open_storage
 from corpus.stats import Stats
 from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
 from ray_jobs.finalize import MixedUnits, RunResult, already_published, finalize, run_id_for
+from ray_jobs.progress import RunProgress, quiet_ray, stage, unit_reads
 from ray_jobs.unit import UnitModels, WorkUnit, forget_unit, ledger_mismatch, process_unit, unit_settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,10 @@ log = logging.getLogger(__name__)
 
 class RunFailed(RuntimeError):
     """The run could not produce a complete output; the message says why."""
+
+
+class RayUnavailable(RunFailed):
+    """Ray could not be started or joined, or went away mid-run; finished units are kept."""
 
 
 def plan_units(cfg: RunConfig, stats: Stats | None = None) -> list[WorkUnit]:
@@ -52,6 +63,7 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
     """
     if not cfg.output:
         raise RunFailed("no output given: pass --output DIR|s3://BUCKET/PREFIX or set `output:`")
+    meter.start_run()
     out = open_storage(cfg.output)
     plan_stats = Stats()
     units = plan_units(cfg, plan_stats)
@@ -75,7 +87,8 @@ def run(cfg: RunConfig, executor: Literal["ray", "serial"] = "ray") -> RunResult
         if unread is not None:  # refuse before publishing: an empty manifest would look complete
             raise RunFailed(f"no input could be read: {_error_summary(unread)}")
         try:
-            return finalize(cfg, units, out)
+            with stage("deduplicating, writing shards and the report", cfg.ray.progress):
+                return finalize(cfg, units, out)
         except MixedUnits as exc:
             raise RunFailed(str(exc)) from None
 
@@ -103,15 +116,14 @@ def _pending_units(units: list[WorkUnit], out: Storage, settings: dict[str, str]
 
 
 def _run_serial(pending: list[WorkUnit], cfg: RunConfig, out) -> list[dict[str, Any]]:
-    from tqdm import tqdm
-
     models = UnitModels(cfg)
     failures = []
-    for unit in tqdm(pending, desc="units", unit="file", disable=not cfg.ray.progress):
-        try:
-            process_unit(unit, models, out)
-        except Exception as exc:  # noqa: BLE001 - reported, and the unit stays pending
-            failures.append({"uri": unit.uri, "error": f"{type(exc).__name__}: {exc}"})
+    with RunProgress(cfg.ray.progress, len(pending)) as progress:
+        for unit in pending:
+            try:
+                progress.unit_done(*unit_reads(process_unit(unit, models, out)))
+            except Exception as exc:  # noqa: BLE001 - reported, and the unit stays pending
+                failures.append({"uri": unit.uri, "error": f"{type(exc).__name__}: {exc}"})
     return failures
 
 
@@ -124,17 +136,20 @@ class UnitProcessor:
         self.out = open_storage(output)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
-        rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "error": []}
+        rows: dict[str, list] = {"unit_id": [], "uri": [], "docs": [], "records": [], "bytes": [], "error": []}
         for uri, unit_id, ranges in zip(batch["uri"], batch["unit_id"], batch["ranges"]):
             unit = WorkUnit(uri=str(uri), unit_id=str(unit_id), ranges=_unit_ranges(ranges))
-            docs, error = 0, ""
+            docs, records, nbytes, error = 0, 0, 0, ""
             try:
-                docs = process_unit(unit, self.models, self.out)["docs"]
+                entry = process_unit(unit, self.models, self.out)
+                docs, (records, nbytes) = entry["docs"], unit_reads(entry)
             except Exception as exc:  # noqa: BLE001 - reported to the driver, unit stays pending
                 error = f"{type(exc).__name__}: {exc}"
             rows["unit_id"].append(unit.unit_id)
             rows["uri"].append(unit.uri)
             rows["docs"].append(docs)
+            rows["records"].append(records)
+            rows["bytes"].append(nbytes)
             rows["error"].append(error)
         return rows
 
@@ -163,8 +178,7 @@ def _run_units_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> l
     import ray
 
     init_ray(cfg.ray)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = cfg.ray.progress
+    quiet_ray(cfg.ray.verbose)
     workers = min(len(pending), cfg.ray.workers or max(1, int(ray.available_resources().get("CPU", 1))))
     items = [{"uri": u.uri, "unit_id": u.unit_id, "ranges": json.dumps(u.ranges)} for u in pending]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
@@ -172,19 +186,27 @@ def _run_units_on_ray(pending: list[WorkUnit], cfg: RunConfig, output: str) -> l
     # the unit runs again from scratch, which is safe because a unit's outputs are
     # atomic and its ledger entry is written last. One unit in flight per actor
     # keeps big and small files balanced and limits what a death costs.
-    results = ds.map_batches(
-        UnitProcessor,
-        fn_constructor_args=(cfg.model_dump_json(), output),
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(
-            min_size=1, max_size=workers, initial_size=workers, max_tasks_in_flight_per_actor=1
-        ),
-        num_cpus=1,
-        batch_format="numpy",
-        max_restarts=cfg.ray.max_restarts,
-        max_task_retries=cfg.ray.max_task_retries,
-    ).take_all()
-    return [{"uri": r["uri"], "error": r["error"]} for r in results if r["error"]]
+    with warnings.catch_warnings():  # max_restarts has no named parameter yet; Ray's notice says so each run
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        results = ds.map_batches(
+            UnitProcessor,
+            fn_constructor_args=(cfg.model_dump_json(), output),
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(
+                min_size=1, max_size=workers, initial_size=workers, max_tasks_in_flight_per_actor=1
+            ),
+            num_cpus=1,
+            batch_format="numpy",
+            max_restarts=cfg.ray.max_restarts,
+            max_task_retries=cfg.ray.max_task_retries,
+        )
+    failures = []
+    with RunProgress(cfg.ray.progress, len(pending)) as progress:
+        for row in results.iter_rows():  # streamed as units finish, so the display moves
+            progress.unit_done(int(row["records"]), int(row["bytes"]))
+            if row["error"]:
+                failures.append({"uri": row["uri"], "error": row["error"]})
+    return failures
 
 
 def _unit_ranges(ranges_json) -> tuple[tuple[int, int], ...]:
@@ -199,17 +221,61 @@ def init_ray(cfg: RayConfig) -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    if cfg.address:
-        ray.init(address=cfg.address, log_to_driver=True)
+    # Workers' output (and the C++ stacks of a dying runtime) reach the terminal only with --verbose.
+    quiet = {"log_to_driver": cfg.verbose, "logging_level": logging.INFO if cfg.verbose else logging.ERROR}
+    try:
+        with _project_imports() as runtime_env:
+            if cfg.address:
+                ray.init(address=cfg.address, runtime_env=runtime_env, **quiet)
+                return
+            ray.init(
+                num_cpus=cfg.num_cpus or os.cpu_count(),
+                object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
+                include_dashboard=False,
+                configure_logging=True,
+                runtime_env=runtime_env,
+                **quiet,
+            )
+    except Exception as exc:  # noqa: BLE001 - a timeout, a refused address, too little memory: all end the run
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if cfg.address:
+            hint = f"check ray.address ({cfg.address}) and that the cluster is up (`ray status` on its head)"
+        else:
+            hint = "check free memory and disk under /tmp/ray, lower ray.object_store_memory_mb, or run with --serial"
+        raise RayUnavailable(f"could not start Ray: {detail}; {hint}") from None
+
+
+@contextmanager
+def _project_imports() -> Iterator[dict[str, Any] | None]:
+    """Workers import what the driver imports, never the user's working directory.
+
+    Ray puts the driver's working directory first on every worker's import
+    path unless the job has a working_dir, so a run started from a folder that
+    holds its own `filters/` or `corpus/` had its workers import those instead
+    of this project. When the driver itself does not import from that folder
+    (the `corpus` command), an empty working_dir turns that off; each worker
+    then moves back to the driver's folder, so relative paths in the config
+    keep their meaning. A driver that does import from its folder (`python -m`
+    in a checkout, a submitted job inside its working_dir) is left as Ray
+    makes it: its workers need that folder.
+    """
+    cwd = os.getcwd()
+    if cwd in {os.path.abspath(entry or os.curdir) for entry in sys.path}:
+        yield None
         return
-    ray.init(
-        num_cpus=cfg.num_cpus or os.cpu_count(),
-        object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=True,
-        configure_logging=True,
-        logging_level=logging.WARNING,
-    )
+    with tempfile.TemporaryDirectory(prefix="corpus-ray-") as empty:  # uploaded by ray.init, not needed after
+        yield {"working_dir": empty, "worker_process_setup_hook": _enter_when_present(cwd)}
+
+
+def _enter_when_present(folder: str) -> Callable[[], None]:
+    """A worker setup hook, shipped by value (importing this module is what it must not need):
+    enter `folder` where it exists (on other nodes of a cluster it may not)."""
+
+    def enter_driver_folder() -> None:
+        if os.path.isdir(folder):
+            os.chdir(folder)
+
+    return enter_driver_folder
 
 
 def _nothing_read(units: list[WorkUnit], out) -> Stats | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -30,7 +31,6 @@ JOB_PREFIX = "corpus-"
 JOB_CONFIG = "corpus-job.json"
 # What a worker needs to import and run every stage; nothing else is uploaded.
 PROJECT_DIRS = ("corpus", "crawlers", "filters", "dedup", "ray_jobs", "models")
-TOKEN_ENV = "RAY_AUTH_TOKEN"
 TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED"}
 
@@ -116,22 +116,39 @@ def submission_id(cfg: RunConfig, verb: Verb = "run") -> str:
 
 
 def connect(address: str | None) -> Any:
-    """A Jobs API client for `address` (or $RAY_ADDRESS), with a bearer token if one is set."""
+    """A Jobs API client for `address` (or $RAY_ADDRESS), with Ray's token if one is found."""
+    from ray.exceptions import AuthenticationError
     from ray.job_submission import JobSubmissionClient
 
+    where = address or os.environ.get("RAY_ADDRESS") or "(no --address and no RAY_ADDRESS)"
+    headers = auth_headers()
     try:
-        return JobSubmissionClient(address, headers=auth_headers())
-    except Exception as exc:  # noqa: BLE001 - refused token, bad address, old dashboard: all end the command
-        where = address or os.environ.get("RAY_ADDRESS") or "(no --address and no RAY_ADDRESS)"
+        return JobSubmissionClient(address, headers=headers)
+    except AuthenticationError:  # the dashboard answered: only the token is wrong or missing
+        problem = "refused the token sent" if headers else "needs a token and none was found"
+        raise ClusterError(
+            f"the Ray dashboard at {where} {problem}: put the cluster's token (`ray get-auth-token` on its head) "
+            "in ~/.ray/auth_token, or in $RAY_AUTH_TOKEN, or in a file named by $RAY_AUTH_TOKEN_PATH"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - bad address, old dashboard: all end the command
         raise ClusterError(f"cannot reach the Ray dashboard at {where}: {type(exc).__name__}: {exc}") from None
 
 
 def auth_headers() -> dict[str, str]:
-    """Ray token authentication: the token from $RAY_AUTH_TOKEN or the file in $RAY_AUTH_TOKEN_PATH."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token and os.environ.get(TOKEN_PATH_ENV):
-        token = Path(os.environ[TOKEN_PATH_ENV]).expanduser().read_text().strip()
-    return {"Authorization": f"Bearer {token}"} if token else {}
+    """Ray's own token loading, whatever this shell's RAY_AUTH_MODE: $RAY_AUTH_TOKEN,
+    else the file in $RAY_AUTH_TOKEN_PATH, else ~/.ray/auth_token."""
+    from ray._raylet import AuthenticationTokenLoader
+
+    named = os.environ.get(TOKEN_PATH_ENV)
+    if named and not os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        try:  # Ray aborts the process on an unreadable token file; say so instead
+            if not Path(named).expanduser().read_text().strip():
+                raise ClusterError(f"the token file in ${TOKEN_PATH_ENV} ({named}) is empty")
+        except OSError as exc:
+            raise ClusterError(f"cannot read the token file in ${TOKEN_PATH_ENV} ({named}): {exc.strerror}") from None
+    loader = AuthenticationTokenLoader.instance()
+    loader.reset_cache()  # the token may have changed since this process last asked
+    return dict(loader.get_token_for_http_header(ignore_auth_mode=True))
 
 
 def package_project(cfg: RunConfig, dest: Path) -> Path:
@@ -233,13 +250,26 @@ def _attempt(job_id: str, base: str) -> int:
 
 
 def _state(info: Any) -> JobState:
+    status = str(getattr(info.status, "value", info.status))
     return JobState(
         job_id=info.submission_id or info.job_id,
-        status=str(getattr(info.status, "value", info.status)),
-        message=info.message or "",
+        status=status,
+        message=explain_failure(status, info.message or ""),
         output=(info.metadata or {}).get("output", ""),
         start_time=info.start_time,
         end_time=info.end_time,
+    )
+
+
+def explain_failure(status: str, message: str) -> str:
+    """A failed job's message, with what to do when the cluster's Python lacks a module the project needs."""
+    missing = re.search(r"No module named '([\w.]+)'", message)
+    if status != "FAILED" or not missing:
+        return message
+    return (
+        f"{message.rstrip()}\nthe cluster's Python has no module {missing.group(1)!r}: submit again with "
+        "--set ray.install_dependencies=true (pip-installs the project's dependencies for the job), "
+        "or install the project in the nodes' environment"
     )
 
 

@@ -41,10 +41,12 @@ from crawlers.extract import extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
 from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
+from filters.decontam import Decontaminator
 from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
 from ray_jobs.dedup import SignatureStage, index_settings
+from ray_jobs.warm_up import warm_up_records
 
 WORK = "_work"
 SAMPLES_PER_REASON = 3
@@ -115,6 +117,8 @@ class UnitModels:
         self.doc_stages: list[DocStage] = []
         if cfg.quality.enabled:
             self.doc_stages.append(QualityFilter(cfg.quality))
+        if cfg.decontam.enabled:
+            self.doc_stages.append(Decontaminator(cfg.decontam))
         if cfg.pii.enabled:
             self.doc_stages.append(build_redactor(cfg.pii, os.environ))
         if cfg.dedup.enabled:
@@ -122,6 +126,9 @@ class UnitModels:
         # Token counting stays last: it counts only what every other stage kept.
         if cfg.tokenizer.count:
             self.doc_stages.append(TokenCounter(cfg.tokenizer))
+        # First-use loads happen now, as start-up, not in the first unit (see ray_jobs/warm_up.py).
+        run_stages(warm_up_records(), self, Stats())
+        meter.mark_started()
 
 
 def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, Any]:

@@ -1,8 +1,20 @@
-"""Shared fixtures: real data from ../shared/data, a local Ray runtime, temp outputs."""
+"""Shared fixtures: real data from ../shared/data, a local Ray runtime, temp outputs.
+
+Markers for the fast loop (`make test-fast`, `pytest -m "not ray and not slow"`):
+- `ray`: given here to every test that uses `ray_local` (directly or through
+  another fixture); a test that starts Ray any other way in this process fails,
+  naming the fixture. A test whose child process starts Ray (`corpus run` or
+  `corpus crawl` without `--serial`) carries `@pytest.mark.ray` itself.
+- `slow`: given here to every test that uses one of `SLOW_FIXTURES` (a whole
+  pipeline run or a model trained); a test over `SLOW_CPU_SECONDS` by itself
+  carries `@pytest.mark.slow`, and the summary lists any such test left unmarked.
+"""
 
 from __future__ import annotations
 
 import os
+import resource
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,10 +27,66 @@ DATA = Path(os.environ.get("CORPUS_SHARED_DATA", REPO.parent / "shared" / "data"
 WARC = DATA / "warc"
 DEMO_WARC = REPO / "data" / "demo" / "demo.warc.gz"
 
+# Fixtures that run a whole pipeline or train a model, here and in test modules
+# (test_pipeline, test_pull, test_classifier): seconds of CPU before the first test using one.
+SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model"}
+SLOW_CPU_SECONDS = 2.0
+UNMARKED_SLOW = pytest.StashKey[list[tuple[float, str]]]()
+
 
 def pytest_configure(config):
     if not DATA.is_dir():
         raise pytest.UsageError(f"shared test data not found at {DATA}; set CORPUS_SHARED_DATA")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "ray_local" in used:
+            item.add_marker(pytest.mark.ray)
+        if used & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A test that starts Ray without `ray_local` would slip into the fast loop unmarked."""
+    running = _ray_running()
+    result = yield
+    if not running and _ray_running() and item.get_closest_marker("ray") is None:
+        pytest.fail(f"{item.nodeid} started Ray: use the `ray_local` fixture, which marks it `ray`")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """CPU seconds, not wall time, so a loaded machine does not make every test look slow."""
+    before = _cpu_seconds()
+    result = yield
+    spent = _cpu_seconds() - before
+    if spent > SLOW_CPU_SECONDS and not any(item.get_closest_marker(m) for m in ("slow", "ray")):
+        item.config.stash.setdefault(UNMARKED_SLOW, []).append((spent, item.nodeid))
+    return result
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    unmarked = sorted(config.stash.get(UNMARKED_SLOW, []), reverse=True)
+    if unmarked:
+        title = f"not marked slow, over {SLOW_CPU_SECONDS:g} CPU seconds with the fixtures they set up first"
+        terminalreporter.section(title)
+        for spent, nodeid in unmarked:
+            terminalreporter.write_line(f"{spent:6.1f} s  {nodeid}")
+
+
+def _ray_running() -> bool:
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+def _cpu_seconds() -> float:
+    """This process (every thread) and the child processes it has waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +126,32 @@ def serial_run(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-2000:]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return out, cpu
+
+
+@pytest.fixture(scope="session")
+def demo_run_filters_off(tmp_path_factory) -> Path:
+    """The demo WARC run serially as `tests.runs.run_serial` runs it (filters off, default row groups)."""
+    from tests.runs import run_serial
+
+    out = tmp_path_factory.mktemp("demo-filters-off") / "out"
+    run_serial(str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def five_warcs(tmp_path_factory) -> Path:
+    """The resume and cluster tests' inputs (see `copy_five_warcs`)."""
+    from tests.reference_runs import copy_five_warcs
+
+    return copy_five_warcs(tmp_path_factory.mktemp("warc"), DATA)
+
+
+@pytest.fixture(scope="session")
+def five_warc_run(five_warcs, tmp_path_factory) -> Path:
+    """One uninterrupted serial run of `five_warcs` in this process: the reference units."""
+    from ray_jobs.pipeline import run
+    from tests.reference_runs import five_warc_config
+
+    out = tmp_path_factory.mktemp("full")
+    run(five_warc_config(five_warcs, out), executor="serial")
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from corpus.config import RunConfig
+from corpus.config import RunConfig, load_config
 from ray_jobs.pipeline import run
 from ray_jobs.unit import WORK
 
@@ -24,6 +24,11 @@ def copy_five_warcs(folder: Path, data_dir: Path) -> Path:
                 "ukwa/IAH-urls-wget.warc.gz"):  # fmt: skip
         shutil.copy(data_dir / "warc" / rel, folder / rel.replace("/", "-"))
     return folder
+
+
+def five_warc_config(inputs: Path, out: Path) -> RunConfig:
+    """The run of `copy_five_warcs`'s folder into `out`, default settings."""
+    return load_config(None, {"input": [f"{inputs}/*.warc.gz"], "output": str(out), "ray.progress": False})
 
 
 def reference_at(units_from: Path, cfg: RunConfig) -> dict[str, bytes]:

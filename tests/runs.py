@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from corpus.config import load_config
 from ray_jobs.finalize import RunResult
 from ray_jobs.pipeline import run
@@ -13,8 +15,10 @@ from tests.conftest import DEMO_WARC
 FILTERS_OFF = {"quality.enabled": False, "pii.enabled": False, "dedup.enabled": False}
 
 
-def run_serial(output: str, inputs: list[str] | None = None, **overrides) -> RunResult:
-    """One run of `inputs` (default: the demo WARC) into `output`, local path or s3://."""
-    inputs = inputs or [str(DEMO_WARC)]
-    settings = {"input": inputs, "output": str(output), "ray.progress": False, **FILTERS_OFF, **overrides}
+def run_serial(output: str | Path, inputs: list[str | Path] | None = None, *, filters: bool = False, **overrides) -> RunResult:
+    """One run of `inputs` (default: the demo WARC) into `output`, local path or s3://,
+    with quality, PII and dedup off unless `filters`."""
+    inputs = [str(p) for p in inputs] if inputs else [str(DEMO_WARC)]
+    stages = {} if filters else FILTERS_OFF
+    settings = {"input": inputs, "output": str(output), "ray.progress": False, **stages, **overrides}
     return run(load_config(None, settings), executor="serial")

@@ -135,6 +135,7 @@ def _row(url: str, languages: str | None) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_corpus_run_takes_a_selection_instead_of_input_files(layout, index_parquet, tmp_path):
     import json
 

@@ -63,6 +63,7 @@ def test_training_refuses_a_single_class(tmp_path):
         train(["a good text"] * 10, [1] * 10, tmp_path / "m.bin", SMALL)
 
 
+@pytest.mark.slow
 def test_shipped_model_scores_curated_above_web_text(data_dir):
     model = QualityClassifier(QualityConfig().classifier_path())
     _, held_ko = split(rt.korquad_paragraphs(data_dir), 0.2)
@@ -72,6 +73,7 @@ def test_shipped_model_scores_curated_above_web_text(data_dir):
     assert np.median(model.score(comments)) < 0.2
 
 
+@pytest.mark.slow
 def test_stage_adds_quality_score_and_drops_below_threshold(data_dir):
     stage = QualityFilter(QualityConfig(rules=["quality_classifier"]))
     comments = rt.news_comment_groups(data_dir, limit=1000)[-20:]
@@ -89,6 +91,7 @@ def test_missing_model_says_how_to_get_one(tmp_path):
         QualityClassifier(tmp_path / "none.ftz")
 
 
+@pytest.mark.slow
 def test_train_quality_from_a_teams_own_labelled_files(data_dir, tmp_path):
     """Curated text as JSON lines (with one broken line), web text as a run's Parquet shard."""
     curated = tmp_path / "curated.jsonl.gz"

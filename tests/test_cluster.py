@@ -28,14 +28,12 @@ from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from corpus.cli import app
-from corpus.config import load_config
 from crawlers.fetch import host_key
 from ray_jobs.crawl import partition_of
-from ray_jobs.pipeline import run
 from tests.crawl_site import crawl_config, linked_sites
-from tests.reference_runs import copy_five_warcs, ledgers, published, reference_at
+from tests.reference_runs import five_warc_config, ledgers, published, reference_at
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(420)]
 
 VENV_BIN = Path(sys.executable).parent
 JOB_TIMEOUT = 180
@@ -151,33 +149,16 @@ def cluster():
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory, data_dir) -> Path:
-    return copy_five_warcs(tmp_path_factory.mktemp("warc"), data_dir)
-
-
-@pytest.fixture(scope="module")
-def full_run(inputs, tmp_path_factory) -> Path:
-    """One uninterrupted serial run in this process: the reference units."""
-    out = tmp_path_factory.mktemp("full")
-    run(config(inputs, out), executor="serial")
-    return out
-
-
-def config(inputs: Path, out: Path):
-    return load_config(None, {"input": [f"{inputs}/*.warc.gz"], "output": str(out), "ray.progress": False})
-
-
 def submit_args(inputs: Path, out: Path) -> list[str]:
     return ["submit", "--input", f"{inputs}/*.warc.gz", "--output", str(out)]
 
 
 @pytest.fixture(scope="module")
-def submitted(cluster, inputs, full_run, tmp_path_factory):
+def submitted(cluster, five_warcs, five_warc_run, tmp_path_factory):
     """An uninterrupted submitted run: CLI result, output folder, expected published bytes."""
     out = tmp_path_factory.mktemp("submitted") / "out"
-    expected = reference_at(full_run, config(inputs, out))
-    return cluster.cli(*submit_args(inputs, out), "--wait"), out, expected
+    expected = reference_at(five_warc_run, five_warc_config(five_warcs, out))
+    return cluster.cli(*submit_args(five_warcs, out), "--wait"), out, expected
 
 
 def test_submit_wait_runs_the_job_and_matches_a_local_run(submitted):
@@ -197,10 +178,10 @@ def test_status_and_logs_of_a_finished_job(cluster, submitted):
     assert logs.exit_code == 0 and "5 input files, 0 already done, 5 to process" in logs.stdout
 
 
-def test_second_submit_of_the_same_run_is_reported_not_repeated(cluster, submitted, inputs):
+def test_second_submit_of_the_same_run_is_reported_not_repeated(cluster, submitted, five_warcs):
     result, out, _ = submitted
     job_id = result.stdout.splitlines()[0]
-    again = cluster.cli(*submit_args(inputs, out))
+    again = cluster.cli(*submit_args(five_warcs, out))
     assert again.exit_code == 0 and again.stdout.splitlines()[0] == job_id
     assert "already submitted" in again.stderr and "SUCCEEDED" in again.stderr
     jobs = [line for line in cluster.cli("status").stdout.splitlines() if job_id[:12] in line]
@@ -213,10 +194,10 @@ def test_requests_without_the_token_are_refused(cluster):
     assert "Authentication" in result.stderr or "token" in result.stderr
 
 
-def test_killed_worker_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):
+def test_killed_worker_mid_run_ends_with_identical_output(cluster, five_warcs, five_warc_run, tmp_path):
     out = tmp_path / "out"
-    expected = reference_at(full_run, config(inputs, out))
-    job_id = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
+    expected = reference_at(five_warc_run, five_warc_config(five_warcs, out))
+    job_id = cluster.cli(*submit_args(five_warcs, out)).stdout.splitlines()[0]
     done_at_kill = _wait_for_ledgers(out, at_least=1)
     victims = cluster.processes("UnitProcessor")
     assert victims and done_at_kill < 5, "the kill must land while units are still running"
@@ -227,17 +208,17 @@ def test_killed_worker_mid_run_ends_with_identical_output(cluster, inputs, full_
     assert published(out) == expected
 
 
-def test_stopped_job_resumes_skipping_finished_units_and_matches(cluster, inputs, full_run, tmp_path):
+def test_stopped_job_resumes_skipping_finished_units_and_matches(cluster, five_warcs, five_warc_run, tmp_path):
     out = tmp_path / "out"
-    expected = reference_at(full_run, config(inputs, out))
-    first = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
+    expected = reference_at(five_warc_run, five_warc_config(five_warcs, out))
+    first = cluster.cli(*submit_args(five_warcs, out)).stdout.splitlines()[0]
     _wait_for_ledgers(out, at_least=1)
     assert cluster.cli("stop", first).exit_code == 0
     assert cluster.cli("logs", first, "--follow").exit_code == 1  # stopped, not succeeded
     kept = ledgers(out)
     assert 1 <= len(kept) < 5 and not (out / "manifest.json").exists()
 
-    resumed = cluster.cli(*submit_args(inputs, out), "--wait")
+    resumed = cluster.cli(*submit_args(five_warcs, out), "--wait")
     assert resumed.exit_code == 0, resumed.output
     assert resumed.stdout.splitlines()[0] == f"{first}-2"
     assert f"{len(kept)} already done, {5 - len(kept)} to process" in resumed.stdout
@@ -298,11 +279,11 @@ def test_submitted_crawl_spreads_partitions_over_the_nodes_with_each_host_in_one
     assert len(session["workers"]) == 2 and all("Ray node" in w for w in session["workers"]), session["workers"]
 
 
-def test_losing_the_worker_node_mid_run_ends_with_identical_output(cluster, inputs, full_run, tmp_path):
+def test_losing_the_worker_node_mid_run_ends_with_identical_output(cluster, five_warcs, five_warc_run, tmp_path):
     """Runs last: afterwards the cluster has only its head node."""
     out = tmp_path / "out"
-    expected = reference_at(full_run, config(inputs, out))
-    job_id = cluster.cli(*submit_args(inputs, out)).stdout.splitlines()[0]
+    expected = reference_at(five_warc_run, five_warc_config(five_warcs, out))
+    job_id = cluster.cli(*submit_args(five_warcs, out)).stdout.splitlines()[0]
     done_at_kill = _wait_for_ledgers(out, at_least=1)
     assert done_at_kill < 5, "the node must be lost while units are still running"
     cluster.kill_node("worker")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 
 import pytest
 
@@ -126,3 +127,29 @@ def test_cost_csv_agrees_with_cost_json(serial_run, run_cost):
     assert float(total["usd"]) == pytest.approx(cost["total"]["usd"], rel=1e-5)
     ko = next(r for r in rows if r["section"] == "language" and r["lang"] == "ko")
     assert int(ko["tokens"]) == cost["per_language"]["ko"]["tokens"]
+
+
+def test_worker_start_up_is_metered_apart_from_page_work(run_cost):
+    cost, _ = run_cost
+    (proc,) = cost["processes"]
+    startup = cost["stages"][costing.STARTUP]["cpu_seconds"]
+    assert startup == proc["startup_cpu_seconds"] == cost["fixed"]["per_worker_cpu_seconds"] > 0
+    assert cost["fixed"] == pytest.approx(
+        {"workers": 1, "per_worker_cpu_seconds": startup, "per_worker_wall_seconds": proc["startup_wall_seconds"], "driver_cpu_seconds": 0.0}
+    )
+    units = sum(i["cpu_seconds"] for i in cost["inputs"])
+    assert startup + units + cost["stages"][costing.OVERHEAD]["cpu_seconds"] <= proc["cpu_seconds"] * 1.001
+
+
+def test_machine_time_held_is_wall_time_times_vcpus_and_priced_beside_cpu_used(run_cost):
+    cost, _ = run_cost
+    held = cost["held"]
+    assert held["nodes"] == 1 and held["vcpus"] == os.cpu_count()
+    assert held["vcpu_seconds"] == pytest.approx(held["wall_seconds"] * held["vcpus"])
+    assert 0 < held["wall_seconds"] <= cost["processes"][0]["wall_seconds"]
+    priced = cost["total"]["held"]
+    assert priced["compute_usd"] == pytest.approx(held["vcpu_seconds"] / 3600 * cost["pricing"]["vcpu_hour_usd"])
+    storage = sum(line["usd"] for line in cost["lines"] if line["kind"] == "storage")
+    assert priced["usd"] == pytest.approx(priced["compute_usd"] + storage)
+    assert priced["busy_share"] == pytest.approx(cost["total"]["cpu_seconds"] / held["vcpu_seconds"])
+    assert priced["usd"] > cost["total"]["usd"]

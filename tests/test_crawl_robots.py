@@ -119,3 +119,24 @@ def test_concurrent_pages_share_one_robots_fetch():
     with LocalSite({"/robots.txt": page("User-agent: *\nDisallow: /p3\n", "text/plain")}) as site:
         answers, fetches = asyncio.run(main(site, crawl_config()))
     assert fetches == 1 and answers == [i != 3 for i in range(8)]
+
+
+def test_a_partition_run_again_keeps_its_robots_rules_and_does_not_ask_again(tmp_path, data_dir):
+    """A Ray round hands a partition more URLs of a host it crawled before: robots.txt is not fetched twice."""
+    robots = "User-agent: *\nDisallow: /ko/closed/\n"
+    routes, paths = _site(data_dir, page(robots, "text/plain"))
+    with LocalSite(routes) as site:
+        run_crawl(crawl_config(max_depth=0), [site.url("/")], tmp_path)
+        later = run_crawl(crawl_config(max_depth=0), [site.url(paths[0]), site.url(paths[1])], tmp_path)
+    assert site.paths().count("/robots.txt") == 1
+    assert later.stats["counters"]["outcome_robots_disallowed"] == 1  # the restored rules still apply
+    assert later.archived == 1
+
+
+def test_expired_robots_rules_are_not_restored(tmp_path, data_dir):
+    routes, paths = _site(data_dir, page("User-agent: *\nAllow: /\n", "text/plain"))
+    with LocalSite(routes) as site:
+        run_crawl(crawl_config(max_depth=0, robots_ttl_seconds=0.2), [site.url("/")], tmp_path)
+        asyncio.run(asyncio.sleep(0.3))
+        run_crawl(crawl_config(max_depth=0, robots_ttl_seconds=0.2), [site.url(paths[0])], tmp_path)
+    assert site.paths().count("/robots.txt") == 2

@@ -62,6 +62,7 @@ def test_crawl_to_s3_publishes_every_page_once_as_it_goes(s3_bucket, data_dir):
     assert sorted(usage["warc_bytes"]) == sorted(checkpoint["warc"]) and usage["sessions"][0]["pages_archived"] == N_PAGES + 1
 
 
+@pytest.mark.slow
 def test_killed_crawl_to_s3_resumes_without_fetching_what_was_published(s3_bucket, data_dir, tmp_path):
     output = f"{s3_bucket}/crawl"
     config = tmp_path / "crawl.json"

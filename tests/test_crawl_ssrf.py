@@ -164,6 +164,7 @@ def test_crawl_counts_links_and_redirects_to_internal_addresses(tmp_path, data_d
         report = run_crawl(cfg, [site.url("/")], tmp_path)
     counters = report.stats["counters"]
     assert report.archived == 2
-    assert counters["outcome_robots_disallowed"] == 3  # robots.txt of the internal hosts: refused, so disallowed
-    assert "blocked_address" in report.stats["errors"]["robots_unreachable"]["examples"][0]
+    assert counters["outcome_blocked_address"] == 3  # the address guard refused them, not their robots.txt
+    assert "outcome_robots_disallowed" not in counters and "robots_unreachable" not in report.stats["errors"]
+    assert report.stats["errors"]["blocked_address"]["count"] == 2  # two hosts
     assert sorted(set(site.paths())) == ["/", "/a", "/robots.txt", "/to-metadata"]

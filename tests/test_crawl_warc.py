@@ -66,6 +66,7 @@ def test_warc_has_request_and_response_pairs_gzipped_per_record(korean_and_engli
     assert articles[1][0] in body.decode("cp949")
 
 
+@pytest.mark.slow
 def test_pipeline_reads_the_crawl_into_korean_and_english_text(korean_and_english_crawl, tmp_path):
     out, report, site, articles, english = korean_and_english_crawl
     cfg = load_config(None, {"input": report.warc_files, "output": str(tmp_path), "ray.progress": False})

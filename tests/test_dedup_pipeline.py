@@ -214,6 +214,7 @@ def test_verify_cuts_candidates_whose_estimated_jaccard_is_below_threshold(tmp_p
     assert stats.dropped_docs("dedup_near", "near_duplicate") == 1
 
 
+@pytest.mark.slow
 def test_kiwi_morpheme_shingles_find_an_edited_korean_comment(tmp_path, data_dir):
     near = _near_dup_pair(data_dir)
     rows = _comments(data_dir, list(near) + ["kocohub_u5:2", "kocohub_u5:3"])

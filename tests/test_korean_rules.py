@@ -33,10 +33,12 @@ def pass_rate(quality: QualityFilter, texts: list[str]) -> float:
     return reasons.null_count / len(texts)
 
 
+@pytest.mark.slow
 def test_korquad_wikipedia_paragraphs_pass_at_least_95_percent(quality, data_dir):
     assert pass_rate(quality, reference_text.korquad_paragraphs(data_dir)[::3]) >= 0.95
 
 
+@pytest.mark.slow
 def test_klue_sentences_grouped_into_documents_pass_at_least_95_percent(quality, data_dir):
     docs = reference_text.klue_documents(data_dir)
     assert len(docs) > 300
@@ -72,6 +74,7 @@ def test_hangul_counts_as_letters(quality):
     assert table["q_hangul_share"][0].as_py() > 0.95
 
 
+@pytest.mark.slow
 def test_stop_words_come_from_kiwi_morphemes():
     counts = KoreanStopWords(max_chars=600).count([NEWS, MENU])
     assert counts[0] >= 5

@@ -48,6 +48,7 @@ def test_a_file_that_is_not_an_index_is_refused(tmp_path):
         IndexedDataset(tmp_path / "x")
 
 
+@pytest.mark.slow
 def test_run_export_holds_each_shard_documents_token_ids_in_order(tmp_path):
     out = tmp_path / "out"
     result = run_serial(str(out), **{"tokenizer.export_megatron": True})

@@ -12,12 +12,8 @@ import pytest
 from corpus.config import load_config
 from ray_jobs.pipeline import RunFailed, run
 from tests.conftest import DEMO_WARC, REPO
+from tests.runs import run_serial
 from tests.warc_factory import article, write_warc
-
-
-def run_serial(inputs, out, **overrides):
-    cfg = load_config(None, {"input": [str(p) for p in inputs], "output": str(out), "ray.progress": False, **overrides})
-    return run(cfg, executor="serial")
 
 
 def shard_docs(out, lang=None):
@@ -32,7 +28,7 @@ def shard_docs(out, lang=None):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    return run_serial([DEMO_WARC], out), out
+    return run_serial(out, [DEMO_WARC], filters=True), out
 
 
 def test_demo_gives_english_and_korean_shards(demo_run):
@@ -89,10 +85,11 @@ def test_euc_kr_pages_decode_like_utf8_ones(demo_run):
     assert all("\ufffd" not in d["text"] for d in korean)
 
 
+@pytest.mark.slow
 def test_known_language_lands_in_its_shard(tmp_path, data_dir):
     index = json.loads((data_dir / "warc/constructed/aeb_and_korean_feeds.index.json").read_text())
     expected = {item["uri"]: item["lang"] for item in index}
-    run_serial([data_dir / "warc/constructed/aeb_and_korean_feeds.warc.gz"], tmp_path / "out")
+    run_serial(tmp_path / "out", [data_dir / "warc/constructed/aeb_and_korean_feeds.warc.gz"], filters=True)
     docs = shard_docs(tmp_path / "out")
     agree = [d for d in docs if expected[d["url"]] == d["lang"]]
     assert len(docs) > 100 and len(agree) >= 0.97 * len(docs)
@@ -111,7 +108,7 @@ def test_bad_inputs_are_counted_and_good_records_kept(tmp_path, demo_run):
     write_warc(bad / "huge.warc.gz", [("http://big.test/", huge, "text/html"),
                                       ("http://ok.test/", article("Fine text " * 50), "text/html")])
     inputs = [DEMO_WARC, *sorted(bad.iterdir()), bad / "missing.warc.gz"]
-    result = run_serial(inputs, tmp_path / "out")
+    result = run_serial(tmp_path / "out", inputs, filters=True)
     errors = result.stats.errors
     assert {"truncated_file", "not_warc", "empty_file", "missing_file"} <= set(errors)
     assert result.stats.dropped_docs("read", "too_large") == 1
@@ -121,7 +118,7 @@ def test_bad_inputs_are_counted_and_good_records_kept(tmp_path, demo_run):
 
 def test_identical_runs_give_identical_bytes(tmp_path, demo_run):
     _, first = demo_run
-    run_serial([DEMO_WARC], tmp_path / "again")
+    run_serial(tmp_path / "again", [DEMO_WARC], filters=True)
     second = tmp_path / "again"
     assert (first / "manifest.json").read_bytes() == (second / "manifest.json").read_bytes()
     for shard in json.loads((first / "manifest.json").read_text())["shards"]:
@@ -135,9 +132,10 @@ def test_ray_path_equals_plain_path(tmp_path, demo_run, ray_local):
     assert (plain / "manifest.json").read_bytes() == (tmp_path / "ray" / "manifest.json").read_bytes()
 
 
+@pytest.mark.slow
 def test_run_with_nothing_readable_fails_with_the_reason(tmp_path):
     with pytest.raises(RunFailed, match="missing_file"):
-        run_serial([tmp_path / "nothing-here.warc.gz"], tmp_path / "out")
+        run_serial(tmp_path / "out", [tmp_path / "nothing-here.warc.gz"], filters=True)
     assert not (tmp_path / "out" / "manifest.json").exists()
 
 
@@ -148,7 +146,7 @@ def test_rerun_skips_completed_units(tmp_path, demo_run):
     (out / "manifest.json").unlink()
     ledger = next((out / "_work" / "units").glob("*.json"))
     before = ledger.stat().st_mtime_ns
-    run_serial([DEMO_WARC], out)
+    run_serial(out, [DEMO_WARC], filters=True)
     assert ledger.stat().st_mtime_ns == before
     assert (out / "manifest.json").read_bytes() == (first / "manifest.json").read_bytes()
 
@@ -157,6 +155,7 @@ def corpus_cli(*args, cwd=REPO):
     return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_bad_config_exits_2_naming_the_field(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text("langid:\n  thresholds: {ko: 7}\n")
@@ -166,31 +165,37 @@ def test_cli_bad_config_exits_2_naming_the_field(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_cli_bad_flag_exits_2():
     assert corpus_cli("run", "--no-such-flag").returncode == 2
     assert corpus_cli("run", "--set", "nonsense", "--input", "x", "--output", "y").returncode == 2
 
 
+@pytest.mark.slow
 def test_cli_unreadable_input_exits_1(tmp_path):
-    proc = corpus_cli("run", "--input", str(tmp_path / "absent.warc.gz"), "--output", str(tmp_path / "o"), "--serial")
+    garbage = tmp_path / "garbage.warc.gz"  # present, so past the CLI's check; no record in it can be read
+    garbage.write_bytes(b"this is not a WARC file\n" * 10)
+    proc = corpus_cli("run", "--input", str(garbage), "--output", str(tmp_path / "o"), "--serial")
     assert proc.returncode == 1
     assert "no input could be read" in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_run_prints_summary(tmp_path):
     proc = corpus_cli("run", "--input", str(DEMO_WARC), "--output", str(tmp_path / "o"), "--serial", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "output by language" in proc.stdout and "ko" in proc.stdout
 
 
+@pytest.mark.slow
 def test_the_same_warc_twice_gives_each_document_once(tmp_path, data_dir):
     """Copies share record ids; exact and near dedup must agree on which copy survives."""
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("a.warc.gz", "b.warc.gz"):
         shutil.copy(data_dir / "warc/dolma/sample-0000.warc.gz", folder / name)
-    once = run_serial([folder / "a.warc.gz"], tmp_path / "once")
-    twice = run_serial([folder / "a.warc.gz", folder / "b.warc.gz"], tmp_path / "twice")
+    once = run_serial(tmp_path / "once", [folder / "a.warc.gz"], filters=True)
+    twice = run_serial(tmp_path / "twice", [folder / "a.warc.gz", folder / "b.warc.gz"], filters=True)
     assert once.manifest["languages"]["en"]["docs"] > 0
     assert sorted(d["id"] for d in shard_docs(tmp_path / "twice")) == sorted(d["id"] for d in shard_docs(tmp_path / "once"))
     assert twice.stats.dropped_docs("dedup_exact", "exact_duplicate") == once.manifest["languages"]["en"]["docs"]

@@ -44,6 +44,7 @@ class DroppedConnection(S3Storage):
         super().upload_file(rel, local_path)
 
 
+@pytest.mark.slow
 def test_interrupted_upload_leaves_no_manifest_and_a_rerun_completes(s3_bucket):
     uri = f"{s3_bucket}/runs/cut"
     cfg = load_config(None, {"input": [str(DEMO_WARC)], "output": uri, "ray.progress": False, **FILTERS_OFF})
@@ -65,6 +66,7 @@ def test_interrupted_upload_leaves_no_manifest_and_a_rerun_completes(s3_bucket):
     assert all(store.exists(s["path"]) for s in manifest["shards"])
 
 
+@pytest.mark.slow
 def test_rerunning_a_complete_run_changes_nothing(output):
     first = run_serial(output)
     before = objects(output)
@@ -74,6 +76,7 @@ def test_rerunning_a_complete_run_changes_nothing(output):
     assert objects(output) == before
 
 
+@pytest.mark.slow
 def test_a_different_run_is_refused_and_the_published_run_stays(output):
     run_serial(output)
     before = objects(output)
@@ -102,6 +105,7 @@ def test_a_manifest_listing_a_missing_shard_is_not_published(output):
     assert not store.exists(MANIFEST)
 
 
+@pytest.mark.slow
 def test_manifest_names_the_tokenizer_and_token_totals(s3_bucket):
     result = run_serial(f"{s3_bucket}/runs/tok")
     bucket, _ = parse_s3_uri(s3_bucket)

@@ -40,14 +40,6 @@ def s3_run(s3_endpoint):
     return "s3://pull-tests/runs/demo"
 
 
-@pytest.fixture(scope="module")
-def one_group_run(tmp_path_factory):
-    """A run with the default row groups (8,192 rows): each shard is a single row group."""
-    out = tmp_path_factory.mktemp("rows") / "out"
-    run_serial(str(out))
-    return out
-
-
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -78,6 +70,7 @@ def test_a_second_pull_skips_verified_files_and_refetches_a_corrupt_one(s3_run, 
     assert sha256(shard) == good
 
 
+@pytest.mark.slow
 def test_pull_exits_non_zero_when_the_stored_object_stays_wrong(s3_bucket, tmp_path):
     s3_run = f"{s3_bucket}/runs/damaged"
     run_serial(s3_run)
@@ -170,6 +163,7 @@ def test_streaming_a_language_the_run_lacks_names_the_ones_it_has(s3_run):
         next(iter_documents(s3_run, lang="kr"))
 
 
+@pytest.mark.slow
 def test_a_resumed_pull_removes_the_part_file_an_interrupted_one_left(s3_bucket, tmp_path):
     run, shard = f"{s3_bucket}/runs/big", "shards/lang=ko/part-00000.parquet"
     blob = os.urandom(64 * 1024 * 1024)
@@ -205,8 +199,8 @@ def _partial_files(folder):
 
 
 @pytest.mark.parametrize("lang", [None, "ko"])
-def test_ranks_split_by_rows_whatever_the_row_group_size(one_group_run, local_run, lang):
-    for run in (one_group_run, local_run):
+def test_ranks_split_by_rows_whatever_the_row_group_size(demo_run_filters_off, local_run, lang):
+    for run in (demo_run_filters_off, local_run):  # default row groups (8,192 rows: one per shard), and small ones
         everything = [d["id"] for d in iter_documents(str(run), lang=lang, columns=["id"])]
         for world in (2, 3, 8):
             per_rank = [[d["id"] for d in iter_documents(str(run), lang, r, world, ["id"])] for r in range(world)]

@@ -41,6 +41,7 @@ def failed_checks(quality: QualityFilter, texts: list[str], lang: str = "en") ->
     return failed
 
 
+@pytest.mark.slow
 def test_english_gold_article_bodies_pass_at_least_95_percent(quality, data_dir):
     articles = reference_text.english_articles(data_dir)
     table = pa.table({"text": articles, "lang": ["en"] * len(articles)})
@@ -78,6 +79,7 @@ def test_crafted_junk_fails_the_rule_it_breaks(quality, reason, text):
     assert reason in failed_checks(quality, [text])[0]
 
 
+@pytest.mark.slow
 def test_web_text_is_mostly_dropped(quality, data_dir):
     """Raw Common Crawl WET text (menus, banners, spam) loses most documents; clean bodies do not."""
     wet = reference_text.common_crawl_text(data_dir, "en")

@@ -86,6 +86,7 @@ def selected_docs(crawl_bucket, tmp_path_factory) -> dict[str, dict]:
     return _staged_docs(plan_units(cfg), UnitModels(cfg), tmp_path_factory.mktemp("selected"))
 
 
+@pytest.mark.slow
 def test_selected_run_yields_the_documents_of_a_whole_file_run_filtered_afterwards(
     layout, crawl_bucket, selected_docs, tmp_path
 ):

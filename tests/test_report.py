@@ -118,7 +118,8 @@ def test_next_crawl_section_prices_the_configured_targets(serial_run, tmp_path):
     texts = _Texts()
     texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
     assert texts.by_id["forecast-usd"] == usd(expected["total_usd"]["point"])
-    assert texts.by_id["forecast-days"] == f"{expected['wall_hours']['point'] / 24:,.1f} days"
+    assert texts.by_id["forecast-days"] == f"{expected['wall_days']['point']:,.1f} days"
+    assert texts.by_id["strategy"].startswith("Common Crawl index selection is cheaper for this target")
 
 
 def test_report_forecasts_other_targets_and_names_languages_it_cannot(serial_run, tmp_path):
@@ -142,3 +143,45 @@ def test_report_refuses_a_malformed_target(serial_run):
     out, _ = serial_run
     result = CliRunner().invoke(app, ["report", str(out), "--target", "korean=lots"])
     assert result.exit_code == 2 and "LANG=TOKENS" in " ".join(result.output.split())
+
+
+def test_report_says_a_bill_follows_machine_time_held_and_prices_both(serial_run, tmp_path):
+    out, _ = serial_run
+    cost = json.loads((out / "cost.json").read_text())
+    texts = _Texts()
+    texts.feed(_chromium(tmp_path, "--dump-dom", (out / "report.html").as_uri()))
+    held = cost["total"]["held"]
+    assert texts.by_id["held-vcpu-hours"] == f"{held['vcpu_hours']:,.3g} vCPU-h"
+    note = " ".join(texts.by_id["held-note"].split())
+    assert "A cloud bill follows the machine time held" in note
+    assert usd(held["usd"]) in note and usd(cost["total"]["usd"]) in note
+    assert f"{cost['held']['vcpus']} vCPUs of the 1 machine(s)" in note
+
+
+def test_report_names_the_crawls_needed_and_a_target_beyond_the_supply(serial_run, tmp_path):
+    out, _ = serial_run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    result = CliRunner().invoke(app, ["report", str(copy), "--target", "ko=500B"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((copy / "cost.json").read_text())["forecast"]
+    texts = _Texts()
+    texts.feed(_chromium(tmp_path, "--dump-dom", (copy / "report.html").as_uri()))
+    assert texts.by_id["forecast-crawls"] == f"{plan['supply']['crawls']['point']:,.1f}"
+    assert plan["supply"]["languages"]["ko"]["exceeds"]
+    assert "exceeds what all of Common Crawl gave FineWeb-2" in texts.by_id["supply-warning"]
+
+
+def test_report_lays_the_forecast_out_as_a_grant_budget(serial_run):
+    import datetime as dt
+
+    from corpus.grant import grant_budget
+
+    out, _ = serial_run
+    cost = json.loads((out / "cost.json").read_text())
+    grant = cost["forecast"]["grant"]
+    expected = grant_budget(cost, {"ko": 50e9, "en": 200e9}, load_prices(), nodes=10, start=dt.date.fromisoformat(grant["start"]))
+    assert grant["total_usd"]["point"] == pytest.approx(expected["total_usd"]["point"])
+    assert [m["month"] for m in grant["by_month"]] == [m["month"] for m in expected["by_month"]]
+    html = (out / "report.html").read_text()
+    assert 'id="grant-lines"' in html and f"${grant['total_usd']['point']:,.0f}" in html and "contingency 15%" in html

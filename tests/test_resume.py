@@ -25,34 +25,17 @@ from ray_jobs.finalize import MixedUnits, finalize
 from ray_jobs.pipeline import plan_units, run
 from ray_jobs.unit import UnitModels, process_unit
 from tests.conftest import DEMO_WARC, REPO
-from tests.reference_runs import copy_five_warcs, ledgers, published, reference_at
+from tests.reference_runs import five_warc_config, ledgers, published, reference_at
 from tests.warc_factory import article, write_warc
 
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory, data_dir) -> Path:
-    return copy_five_warcs(tmp_path_factory.mktemp("warc"), data_dir)
-
-
-def config(inputs: Path, out: Path):
-    return load_config(None, {"input": [f"{inputs}/*.warc.gz"], "output": str(out), "ray.progress": False})
-
-
-@pytest.fixture(scope="module")
-def full_run(inputs, tmp_path_factory) -> Path:
-    """One uninterrupted serial run; its units are the reference for every test here."""
-    out = tmp_path_factory.mktemp("full")
-    run(config(inputs, out), executor="serial")
-    return out
-
-
-def test_killed_run_resumes_skipping_finished_units_and_matches(inputs, full_run, tmp_path):
+def test_killed_run_resumes_skipping_finished_units_and_matches(five_warcs, five_warc_run, tmp_path):
     out = tmp_path / "out"
-    reference = reference_at(full_run, config(inputs, out))
+    reference = reference_at(five_warc_run, five_warc_config(five_warcs, out))
     command = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress",
-               "--input", f"{inputs}/*.warc.gz", "--output", str(out)]  # fmt: skip
+               "--input", f"{five_warcs}/*.warc.gz", "--output", str(out)]  # fmt: skip
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for_ledgers(out, proc)
@@ -62,7 +45,7 @@ def test_killed_run_resumes_skipping_finished_units_and_matches(inputs, full_run
     kept = ledgers(out)
     assert 1 <= len(kept) < 5 and not (out / "manifest.json").exists()
 
-    cfg = config(inputs, out)
+    cfg = five_warc_config(five_warcs, out)
     run(cfg, executor="serial")
     after = ledgers(out)
     assert {name: after[name] for name in kept} == kept  # finished units were not run again
@@ -70,11 +53,11 @@ def test_killed_run_resumes_skipping_finished_units_and_matches(inputs, full_run
     assert published(out) == reference
 
 
-def test_half_written_unit_without_ledger_entry_is_redone(inputs, full_run, tmp_path):
+def test_half_written_unit_without_ledger_entry_is_redone(five_warcs, five_warc_run, tmp_path):
     """A crash after a unit's part was written but before its ledger entry: the part is not trusted."""
     out = tmp_path / "out"
-    cfg = config(inputs, out)
-    reference = reference_at(full_run, cfg)
+    cfg = five_warc_config(five_warcs, out)
+    reference = reference_at(five_warc_run, cfg)
     victim = next(u for u in plan_units(cfg) if "dolma-copy" in u.uri)
     part = out / victim.staged_path
     part.parent.mkdir(parents=True)
@@ -86,17 +69,17 @@ def test_half_written_unit_without_ledger_entry_is_redone(inputs, full_run, tmp_
     assert published(out) == reference
 
 
-def test_rerun_of_a_finished_run_changes_nothing(inputs, full_run):
-    before = {p: p.stat().st_mtime_ns for p in full_run.rglob("*") if p.is_file()}
-    run(config(inputs, full_run), executor="serial")
-    assert {p: p.stat().st_mtime_ns for p in full_run.rglob("*") if p.is_file()} == before
+def test_rerun_of_a_finished_run_changes_nothing(five_warcs, five_warc_run):
+    before = {p: p.stat().st_mtime_ns for p in five_warc_run.rglob("*") if p.is_file()}
+    run(five_warc_config(five_warcs, five_warc_run), executor="serial")
+    assert {p: p.stat().st_mtime_ns for p in five_warc_run.rglob("*") if p.is_file()} == before
 
 
-def test_ray_run_resumes_a_serial_one_with_identical_output(inputs, full_run, tmp_path, ray_local):
+def test_ray_run_resumes_a_serial_one_with_identical_output(five_warcs, five_warc_run, tmp_path, ray_local):
     """Units are the same whoever runs them: half a run serially, the rest on Ray Data actors."""
     out = tmp_path / "out"
-    cfg = config(inputs, out)
-    reference = reference_at(full_run, cfg)
+    cfg = five_warc_config(five_warcs, out)
+    reference = reference_at(five_warc_run, cfg)
     models = UnitModels(cfg)
     for unit in plan_units(cfg)[::3]:
         process_unit(unit, models, open_storage(str(out)))
@@ -180,10 +163,10 @@ def test_a_rerun_keeping_only_korean_drops_the_english_an_earlier_run_staged(tmp
     assert f"because config changed: langid: {done.unit_id}" in caplog.text
 
 
-def test_only_the_unit_whose_input_changed_is_redone(inputs, full_run, tmp_path, caplog):
+def test_only_the_unit_whose_input_changed_is_redone(five_warcs, five_warc_run, tmp_path, caplog):
     out = tmp_path / "out"
-    shutil.copytree(full_run / "_work", out / "_work")
-    cfg = config(inputs, out)
+    shutil.copytree(five_warc_run / "_work", out / "_work")
+    cfg = five_warc_config(five_warcs, out)
     before = ledgers(out)
     victim = next(u for u in plan_units(cfg) if "dolma-copy" in u.uri)
     source = Path(victim.uri)

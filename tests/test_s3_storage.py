@@ -137,6 +137,7 @@ def test_warc_read_from_s3_gives_the_same_records_as_from_disk(s3_bucket, data_d
     assert records(uri) == from_disk
 
 
+@pytest.mark.slow
 def test_a_run_reading_its_warc_from_s3_gives_the_same_documents(s3_bucket, tmp_path, data_dir):
     from corpus.shards import iter_documents
     from tests.runs import run_serial

@@ -52,6 +52,7 @@ def wanted_by_pipeline(data_dir, tmp_path_factory):
     return kept
 
 
+@pytest.mark.slow
 def test_screen_loses_under_one_percent_of_the_documents_the_pipeline_keeps(screen, wanted_by_pipeline, data_dir):
     screened = set()
     for name in WARCS:
@@ -63,6 +64,7 @@ def test_screen_loses_under_one_percent_of_the_documents_the_pipeline_keeps(scre
     assert len(screened) >= 20  # Japanese shop pages, Chinese and Russian spam
 
 
+@pytest.mark.slow
 def test_screen_is_counted_as_its_own_stage_before_extraction(data_dir, tmp_path):
     models = UnitModels(RunConfig(screen={"enabled": True}, dedup={"enabled": False}))
     entry = process_unit(WorkUnit.for_input(str(data_dir / "warc" / WARCS[1])), models, LocalStorage(tmp_path))

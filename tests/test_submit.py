@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from typer.testing import CliRunner
@@ -114,15 +116,61 @@ def test_runtime_env_forwards_only_named_variables_that_are_set(tmp_path, monkey
     assert env["env_vars"] == {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}
 
 
-def test_token_from_environment_or_token_file(tmp_path, monkeypatch):
+def test_token_from_environment_token_file_or_rays_default_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("RAY_AUTH_TOKEN_PATH", raising=False)
     monkeypatch.setenv("RAY_AUTH_TOKEN", "abc123")
-    assert auth_headers() == {"Authorization": "Bearer abc123"}
+    assert auth_headers() == {"authorization": "Bearer abc123"}
     monkeypatch.delenv("RAY_AUTH_TOKEN")
     assert auth_headers() == {}
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("raysdefault\n")  # the file Ray's own messages name
+    assert auth_headers() == {"authorization": "Bearer raysdefault"}
     (tmp_path / "token").write_text("fromfile\n")
     monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(tmp_path / "token"))
-    assert auth_headers() == {"Authorization": "Bearer fromfile"}
+    assert auth_headers() == {"authorization": "Bearer fromfile"}
+
+
+class _TokenDashboard(BaseHTTPRequestHandler):
+    """Answers like a Ray dashboard with token authentication: 401 without the token."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if self.headers.get("Authorization") != "Bearer s3cret":
+            body, status = b"Unauthorized: Missing authentication token", 401
+        elif self.path.startswith("/api/version"):
+            body, status = json.dumps({"version": "4", "ray_version": "2.60.0", "ray_commit": "x"}).encode(), 200
+        else:
+            body, status = b"[]", 200
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def token_dashboard(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenDashboard)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
+    server.shutdown()
+
+
+def test_a_dashboard_that_wants_a_token_is_told_apart_from_an_unreachable_one(token_dashboard):
+    address, home = token_dashboard
+    result = CliRunner().invoke(app, ["status", "--address", address])
+    assert result.exit_code == 1
+    assert "needs a token and none was found" in result.stderr and "cannot reach" not in result.stderr
+    assert "~/.ray/auth_token" in result.stderr
+    (home / ".ray").mkdir()
+    (home / ".ray" / "auth_token").write_text("s3cret\n")
+    result = CliRunner().invoke(app, ["status", "--address", address])
+    assert result.exit_code == 0, result.stderr
 
 
 def test_submit_without_input_is_a_usage_error():
@@ -160,3 +208,18 @@ def test_job_config_round_trips_through_yaml_loading(tmp_path):
     path.write_text(cfg.model_dump_json(indent=1))
     assert load_config(path) == cfg
     assert json.loads(path.read_text())["ray"]["address"] == "auto"
+
+
+def test_a_job_failing_on_a_missing_module_says_how_to_install_the_project():
+    from ray.job_submission import JobDetails, JobStatus, JobType
+
+    from ray_jobs.submit import _state
+
+    log = "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'typer'\n"
+    info = JobDetails(type=JobType.SUBMISSION, status=JobStatus.FAILED, entrypoint="python -m corpus.cli run",
+                      submission_id="corpus-1", message=f"Job entrypoint command failed with exit code 1, last available logs:\n{log}")
+    state = _state(info)
+    assert "no module 'typer'" in state.message and "ray.install_dependencies=true" in state.message
+    ok = JobDetails(type=JobType.SUBMISSION, status=JobStatus.SUCCEEDED, entrypoint="x", submission_id="corpus-2",
+                    message="done")
+    assert _state(ok).message == "done"

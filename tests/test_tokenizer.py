@@ -18,32 +18,25 @@ from corpus.tokenizer import EOD, TokenCounter, load_tokenizer, tokenizer_info, 
 from tests.runs import run_serial
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tok") / "out"
-    run_serial(str(out))
-    return out
-
-
 def small(**fields) -> TokenizerTrainConfig:
     return TokenizerTrainConfig(**{"vocab_size": 1000, "sample_chars": 400_000, **fields})
 
 
-def test_trained_tokenizer_round_trips_english_and_korean(demo_run, tmp_path):
-    report = train_tokenizer(str(demo_run), small(), tmp_path / "tokenizer.json")
+def test_trained_tokenizer_round_trips_english_and_korean(demo_run_filters_off, tmp_path):
+    report = train_tokenizer(str(demo_run_filters_off), small(), tmp_path / "tokenizer.json")
     tokenizer = load_tokenizer(tmp_path / "tokenizer.json")
     assert tokenizer.get_vocab_size() == report.vocab_size <= 1000
     assert tokenizer.token_to_id(EOD) is not None
     for lang in ("en", "ko"):
-        texts = [d["text"] for d in iter_documents(str(demo_run), lang=lang, columns=["text"])][:5]
+        texts = [d["text"] for d in iter_documents(str(demo_run_filters_off), lang=lang, columns=["text"])][:5]
         for text in texts:
             ids = tokenizer.encode(text, add_special_tokens=False).ids
             assert tokenizer.decode(ids) == text
             assert len(ids) < len(text.encode()), "merges learnt: fewer tokens than bytes"
 
 
-def test_training_writes_the_files_transformers_reads_with_the_end_of_document_token(demo_run, tmp_path):
-    train_tokenizer(str(demo_run), small(), tmp_path / "tokenizer.json")
+def test_training_writes_the_files_transformers_reads_with_the_end_of_document_token(demo_run_filters_off, tmp_path):
+    train_tokenizer(str(demo_run_filters_off), small(), tmp_path / "tokenizer.json")
     config = json.loads((tmp_path / "tokenizer_config.json").read_text())
     special = json.loads((tmp_path / "special_tokens_map.json").read_text())
     eod = tokenizer_info(tmp_path / "tokenizer.json")["eod_id"]
@@ -64,37 +57,37 @@ def test_the_shipped_tokenizer_has_its_loader_files(tmp_path):
         assert written.read_bytes() == (shipped.parent / written.name).read_bytes(), written.name
 
 
-def test_sample_follows_the_language_weights(demo_run, tmp_path):
-    even = train_tokenizer(str(demo_run), small(), tmp_path / "even.json")
-    korean_heavy = train_tokenizer(str(demo_run), small(weights={"en": 1, "ko": 3}), tmp_path / "ko.json")
+def test_sample_follows_the_language_weights(demo_run_filters_off, tmp_path):
+    even = train_tokenizer(str(demo_run_filters_off), small(), tmp_path / "even.json")
+    korean_heavy = train_tokenizer(str(demo_run_filters_off), small(weights={"en": 1, "ko": 3}), tmp_path / "ko.json")
     assert 0.5 < even.chars["ko"] / even.chars["en"] < 2
     assert 2 < korean_heavy.chars["ko"] / korean_heavy.chars["en"] < 4
     assert korean_heavy.repeats["en"] == 1 and korean_heavy.repeats["ko"] > 1
 
 
-def test_sample_size_caps_what_each_language_contributes(demo_run, tmp_path):
-    report = train_tokenizer(str(demo_run), small(sample_chars=20_000), tmp_path / "t.json")
-    assert 0 < report.docs["ko"] < sum(1 for _ in iter_documents(str(demo_run), lang="ko", columns=["id"]))
-    assert report.chars["ko"] < 10_000 + max(d["n_chars"] for d in iter_documents(str(demo_run), lang="ko", columns=["n_chars"]))
+def test_sample_size_caps_what_each_language_contributes(demo_run_filters_off, tmp_path):
+    report = train_tokenizer(str(demo_run_filters_off), small(sample_chars=20_000), tmp_path / "t.json")
+    assert 0 < report.docs["ko"] < sum(1 for _ in iter_documents(str(demo_run_filters_off), lang="ko", columns=["id"]))
+    assert report.chars["ko"] < 10_000 + max(d["n_chars"] for d in iter_documents(str(demo_run_filters_off), lang="ko", columns=["n_chars"]))
 
 
-def test_training_is_reproducible(demo_run, tmp_path):
-    first = train_tokenizer(str(demo_run), small(), tmp_path / "a.json")
-    second = train_tokenizer(str(demo_run), small(), tmp_path / "b.json")
+def test_training_is_reproducible(demo_run_filters_off, tmp_path):
+    first = train_tokenizer(str(demo_run_filters_off), small(), tmp_path / "a.json")
+    second = train_tokenizer(str(demo_run_filters_off), small(), tmp_path / "b.json")
     assert first.sha256 == second.sha256
 
 
-def test_a_language_missing_from_the_run_is_reported(demo_run, tmp_path):
-    report = train_tokenizer(str(demo_run), small(weights={"ko": 1, "ja": 1}), tmp_path / "t.json")
+def test_a_language_missing_from_the_run_is_reported(demo_run_filters_off, tmp_path):
+    report = train_tokenizer(str(demo_run_filters_off), small(weights={"ko": 1, "ja": 1}), tmp_path / "t.json")
     assert report.missing == ["ja"] and report.docs["ko"] > 0
 
 
-def test_every_document_counts_tokens_with_the_tokenizer_the_manifest_names(demo_run):
-    manifest = json.loads((demo_run / "manifest.json").read_text())
+def test_every_document_counts_tokens_with_the_tokenizer_the_manifest_names(demo_run_filters_off):
+    manifest = json.loads((demo_run_filters_off / "manifest.json").read_text())
     path = TokenizerConfig().resolved_path()
     assert manifest["tokenizer"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     tokenizer = load_tokenizer(path)
-    docs = list(iter_documents(str(demo_run), columns=["text", "n_tokens", "lang"]))
+    docs = list(iter_documents(str(demo_run_filters_off), columns=["text", "n_tokens", "lang"]))
     for doc in docs:
         assert doc["n_tokens"] == len(tokenizer.encode(doc["text"], add_special_tokens=False).ids)
     for lang, totals in manifest["languages"].items():
@@ -115,6 +108,7 @@ def test_a_missing_tokenizer_file_says_how_to_make_one(tmp_path):
         TokenCounter(TokenizerConfig(path=str(tmp_path / "none.json")))
 
 
+@pytest.mark.slow
 def test_shards_can_be_cut_by_tokens(tmp_path):
     run_serial(str(tmp_path / "out"), **{"shards.target_tokens": 8000})
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -124,11 +118,11 @@ def test_shards_can_be_cut_by_tokens(tmp_path):
     assert [s["path"] for s in korean] == [f"shards/lang=ko/part-{i:05d}.parquet" for i in range(len(korean))]
 
 
-def test_cli_trains_a_tokenizer_from_a_run(demo_run, tmp_path):
+def test_cli_trains_a_tokenizer_from_a_run(demo_run_filters_off, tmp_path):
     target = tmp_path / "cli.json"
     answer = CliRunner().invoke(
         app,
-        ["tokenizer", "train", str(demo_run), "--output", str(target), "--vocab-size", "600", "--weight", "en=1", "--weight", "ko=2"],
+        ["tokenizer", "train", str(demo_run_filters_off), "--output", str(target), "--vocab-size", "600", "--weight", "en=1", "--weight", "ko=2"],
     )
     assert answer.exit_code == 0, answer.output
     assert load_tokenizer(target).get_vocab_size() <= 600

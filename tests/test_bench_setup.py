@@ -1,0 +1,24 @@
+"""`make bench` on a fresh clone installs what every benchmark imports."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+
+from corpus.config import REPO_ROOT
+
+
+def _dry_run(target: str) -> str:
+    """The commands `make` would run for `target` in a clone with nothing installed."""
+    return subprocess.run(
+        ["make", "-n", "-B", target, "VENV=/nonexistent/venv"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_make_bench_installs_the_bench_extra_and_datatrove_in_its_own_venv():
+    commands = _dry_run("bench")
+    bench_extra = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["bench"]
+    assert any(dep.startswith("rensa") for dep in bench_extra)  # bench/minhash.py imports rensa
+    assert "/nonexistent/venv/bin/pip install -q -e '.[dev,bench]'" in commands
+    assert "bench/.venv-datatrove/bin/pip install -q -r bench/datatrove-requirements.txt" in commands
+    assert commands.rstrip().endswith("bench/stages.py")
