@@ -197,24 +197,13 @@ def pool_layout(removed: pa.Table, kept_columns: list[str]) -> pa.Table:
 
 
 def record_order(table: pa.Table) -> np.ndarray:
-    """Row indices sorting `table` by WARC record offset (`source` is `URI#OFFSET`): the order a unit read them in."""
-    return np.argsort(_record_offsets(table), kind="stable")
-
-
-def _with_pool_columns(kept: pa.Table, kind: pa.DataType) -> pa.Table:
-    for name in POOL_COLUMNS:
-        kept = kept.append_column(name, pa.nulls(kept.num_rows, kind))
-    return kept
-
-
-def _record_offsets(table: pa.Table) -> list[int]:
+    """Row indices sorting `table` by WARC record offset (`source` is `URI#OFFSET`): the order a unit
+    read them in. A source without an offset (a worker's synthetic warm-up page) sorts first, stably."""
     offsets = []
     for source in table["source"].to_pylist():
         _, sep, offset = (source or "").rpartition("#")
-        if not sep or not offset.isdigit():
-            raise ValueError(f"document source {source!r} has no record offset: cannot restore the unit's order")
-        offsets.append(int(offset))
-    return offsets
+        offsets.append(int(offset) if sep and offset.isdigit() else -1)
+    return np.argsort(offsets, kind="stable")
 
 
 Decisions = list[tuple[str, pa.Array]]
