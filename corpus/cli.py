@@ -146,13 +146,14 @@ def recut(
         _fail(str(exc))
     cfg = build_config(config, base["input"], output, set, base)
     cfg.ray.progress = False
+    started = time.monotonic()
     try:
         result = recut_run(source, cfg)
     except (RecutRefused, PublishRefused) as exc:
         _usage(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
-    print_summary(result)
+    print_summary(result, time.monotonic() - started)
 
 
 def _require_io(cfg: RunConfig) -> None:

@@ -206,6 +206,12 @@ def record_order(table: pa.Table) -> np.ndarray:
     return np.argsort(offsets, kind="stable")
 
 
+def _with_pool_columns(kept: pa.Table, kind: pa.DataType) -> pa.Table:
+    for name in POOL_COLUMNS:
+        kept = kept.append_column(name, pa.nulls(kept.num_rows, kind))
+    return kept
+
+
 Decisions = list[tuple[str, pa.Array]]
 
 
