@@ -42,7 +42,11 @@ def _root() -> None:
 
 # --- shared option parsing --------------------------------------------------------------
 def build_config(
-    config: Optional[Path], inputs: Optional[list[str]], output: Optional[str], sets: Optional[list[str]]
+    config: Optional[Path],
+    inputs: Optional[list[str]],
+    output: Optional[str],
+    sets: Optional[list[str]],
+    base: Optional[dict] = None,
 ) -> RunConfig:
     """Config file, then --set overrides, then --input/--output; exit 2 on any error."""
     overrides: dict = {}
@@ -61,7 +65,7 @@ def build_config(
     if output:
         overrides["output"] = output
     try:
-        return load_config(config, overrides)
+        return load_config(config, overrides, None if config else base)
     except ConfigError as exc:
         _usage(str(exc))
 
@@ -115,6 +119,38 @@ def run(
         _usage(str(exc))
     except RunFailed as exc:
         _fail(str(exc))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    print_summary(result, time.monotonic() - started)
+
+
+# --- corpus recut -----------------------------------------------------------------------
+@app.command()
+def recut(
+    source: str = typer.Argument(..., help="a complete run: local folder or s3://bucket/prefix"),
+    config: Optional[Path] = typer.Argument(None, help="config YAML; default: the run's own config"),
+    output: str = typer.Option(..., "--output", "-o", help="new output folder or s3://bucket/prefix"),
+    set: Optional[list[str]] = typer.Option(None, "--set", help="override a field, e.g. --set quality.ko.min_words=20"),
+) -> None:
+    """Decide language ID and quality again from a run's stored figures: new shards, dedup, stats, cost, report, no re-extraction."""
+    from corpus.publish import PublishRefused
+    from filters.recut import RecutRefused
+    from ray_jobs.recut import original_config
+    from ray_jobs.recut import recut as recut_run
+
+    try:
+        base = original_config(source)
+    except RecutRefused as exc:
+        _usage(str(exc))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    cfg = build_config(config, base["input"], output, set, base)
+    cfg.ray.progress = False
+    started = time.monotonic()
+    try:
+        result = recut_run(source, cfg)
+    except (RecutRefused, PublishRefused) as exc:
+        _usage(str(exc))
     except FileNotFoundError as exc:
         _fail(str(exc))
     print_summary(result, time.monotonic() - started)
@@ -314,6 +350,7 @@ def pull(
     lang: Optional[list[str]] = typer.Option(None, "--lang", "-l", help="only this language (repeatable)"),
     workers: int = typer.Option(8, min=1, help="parallel downloads"),
     tokenized: bool = typer.Option(False, help="also fetch the Megatron .bin/.idx export under tokenized/"),
+    removed: bool = typer.Option(False, help="also fetch removed/: what the filters removed, with every figure"),
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:
     """Download the shards a run's manifest lists, verify sha256, skip verified files, re-fetch bad ones."""
@@ -323,7 +360,9 @@ def pull(
     from corpus.shards import UnknownLanguage
 
     try:
-        result = pull_run(uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress)
+        result = pull_run(
+            uri, dest, langs=lang, workers=workers, tokenized=tokenized, progress=progress, removed=removed
+        )
     except UnknownLanguage as exc:
         _usage(str(exc))
     except (FileNotFoundError, ValueError, BotoCoreError, ClientError) as exc:

@@ -604,9 +604,13 @@ class RunConfig(Section):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Read, merge and validate; raise ConfigError naming the offending field."""
-    data: dict[str, Any] = {}
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, base: dict[str, Any] | None = None
+) -> RunConfig:
+    """Read, merge and validate; raise ConfigError naming the offending field.
+
+    `base` (a config as data, e.g. the one a run was made with) stands in for a file."""
+    data: dict[str, Any] = json.loads(json.dumps(base)) if base else {}
     if path is not None:
         data = _read_yaml(Path(path))
     return _validated(data, overrides, path)

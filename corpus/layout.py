@@ -15,11 +15,11 @@ REPORT_HTML = "report.html"
 MANIFEST = "manifest.json"  # written last: its presence means the run is complete
 
 
-def shard_dir(lang: str) -> str:
-    """The folder of one language's final shards."""
-    return f"shards/lang={lang}/"
+def shard_dir(lang: str, folder: str = "shards") -> str:
+    """The folder of one language's final shards (`folder` "removed": what the filters removed)."""
+    return f"{folder}/lang={lang}/"
 
 
-def shard_path(lang: str, index: int) -> str:
+def shard_path(lang: str, index: int, folder: str = "shards") -> str:
     """The `index`-th shard of `lang`: deterministic, so a rerun cuts the same names."""
-    return f"{shard_dir(lang)}part-{index:05d}.parquet"
+    return f"{shard_dir(lang, folder)}part-{index:05d}.parquet"

@@ -16,9 +16,19 @@ FORMAT = 1
 
 
 def build_manifest(
-    run_id: str, created: str | None, config_sha256: str, tokenizer: dict[str, Any] | None, shards: list[ShardEntry]
+    run_id: str,
+    created: str | None,
+    config_sha256: str,
+    tokenizer: dict[str, Any] | None,
+    shards: list[ShardEntry],
+    removed: list[ShardEntry] = (),
 ) -> dict[str, Any]:
-    """`created` is the newest fetch time among the run's documents: the data's date."""
+    """`created` is the newest fetch time among the run's documents: the data's date.
+
+    `removed` lists the parts of `removed/` (what the filters removed, for audit
+    and `corpus recut`) apart from the shards: the language totals and a plain
+    `corpus pull` count only the shards.
+    """
     languages: dict[str, dict[str, int]] = {}
     for shard in shards:
         totals = languages.setdefault(shard.lang, {"docs": 0, "tokens": 0, "bytes": 0})
@@ -33,6 +43,7 @@ def build_manifest(
         "tokenizer": tokenizer,
         "languages": {lang: languages[lang] for lang in sorted(languages)},
         "shards": [s.to_dict() for s in shards],
+        "removed": [s.to_dict() for s in removed],
     }
 
 

@@ -79,7 +79,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _listed(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(manifest.get("shards", [])) + list(manifest.get("tokenized", []))
+    return [entry for kind in ("shards", "tokenized", "removed") for entry in manifest.get(kind, [])]
 
 
 def _refusal(out: Storage, existing: dict[str, Any], run_id: str) -> str:

@@ -57,8 +57,9 @@ def pull(
     tokenized: bool = False,
     progress: bool = True,
     attempts: int = ATTEMPTS,
+    removed: bool = False,
 ) -> PullResult:
-    """Download the manifest's shards (of `langs`, or all; plus `tokenized/` when asked) into `dest`.
+    """Download the manifest's shards (of `langs`, or all; plus `tokenized/` and `removed/` when asked) into `dest`.
 
     Raises UnknownLanguage for a language the run has no documents of, and
     ValueError for a manifest listing a path outside the run or DEST; either
@@ -67,7 +68,9 @@ def pull(
     source = open_storage(uri)
     manifest = read_manifest(source)
     check_languages(manifest, langs, source.uri)
-    pulled = pulled_manifest(manifest, langs or run_languages(manifest), tokenized)
+    listed_files(manifest)  # every path the run lists is checked, pulled or not
+    every = sorted(set(run_languages(manifest)) | ({e["lang"] for e in manifest.get("removed", [])} if removed else set()))
+    pulled = pulled_manifest(manifest, langs or every, tokenized, removed)
     entries = listed_files(pulled)
     root = Path(dest).expanduser().resolve()
     targets = {e["path"]: _dest_path(root, e["path"]) for e in entries}
@@ -97,23 +100,28 @@ def pull(
     return result
 
 
-def pulled_manifest(manifest: dict, langs: list[str], tokenized: bool) -> dict:
-    """The manifest of what a pull of `langs` (and `tokenized/` or not) puts in DEST.
+def pulled_manifest(manifest: dict, langs: list[str], tokenized: bool, removed: bool = False) -> dict:
+    """The manifest of what a pull of `langs` (and `tokenized/`, `removed/` or not) puts in DEST.
 
     The run's own manifest when that is everything it lists; else the same
     identity (run_id, config, tokenizer, created) with only the chosen entries
-    and language totals, and `subset: {"languages", "tokenized"}` saying so.
+    and language totals, and `subset: {"languages", "tokenized"}` saying so (and
+    `"removed"` when the run has a removed/ folder).
     """
-    has_tokenized = bool(manifest.get("tokenized"))
-    if set(langs) >= set(run_languages(manifest)) and (tokenized or not has_tokenized):
+    has_tokenized, has_removed = bool(manifest.get("tokenized")), bool(manifest.get("removed"))
+    if set(langs) >= set(run_languages(manifest)) and (tokenized or not has_tokenized) and (removed or not has_removed):
         return manifest
-    listed = ("languages", "shards", "tokenized")
+    listed = ("languages", "shards", "tokenized", "removed")
     subset = {key: value for key, value in manifest.items() if key not in listed}
     subset["subset"] = {"languages": sorted(langs), "tokenized": tokenized and has_tokenized}
+    if has_removed:
+        subset["subset"]["removed"] = removed
     subset["languages"] = {lang: t for lang, t in manifest.get("languages", {}).items() if lang in langs}
     subset["shards"] = [e for e in manifest["shards"] if e["lang"] in langs]
     if tokenized and has_tokenized:
         subset["tokenized"] = [e for e in manifest["tokenized"] if e["lang"] in langs]
+    if removed and has_removed:
+        subset["removed"] = [e for e in manifest["removed"] if e["lang"] in langs]
     return subset
 
 

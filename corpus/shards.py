@@ -31,8 +31,8 @@ def public_columns(table: pa.Table) -> pa.Table:
 class ShardWriter:
     """Streams one language's documents into shards of about `target_bytes` of text."""
 
-    def __init__(self, out: Storage, lang: str, cfg: ShardConfig) -> None:
-        self.out, self.lang, self.cfg = out, lang, cfg
+    def __init__(self, out: Storage, lang: str, cfg: ShardConfig, folder: str = "shards") -> None:
+        self.out, self.lang, self.cfg, self.folder = out, lang, cfg, folder
         self.entries: list[ShardEntry] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="corpus-shards-")
         self._writer: pq.ParquetWriter | None = None
@@ -87,7 +87,7 @@ class ShardWriter:
             self._text_bytes = 0
             return
         self._writer.close()
-        path = shard_path(self.lang, len(self.entries))
+        path = shard_path(self.lang, len(self.entries), self.folder)
         data = self._local.read_bytes()
         self.out.upload_file(path, self._local)
         self.entries.append(
@@ -148,7 +148,7 @@ def check_languages(manifest: dict, langs: list[str] | None, uri: str) -> None:
         raise UnknownLanguage(f"the run at {uri} has no documents in {', '.join(unknown)}: {has}")
 
 
-def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized")) -> list[dict]:
+def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized", "removed")) -> list[dict]:
     """The manifest's entries under `kinds`, each path checked to stay inside the run, none twice."""
     from corpus.manifest import checked_path
 

@@ -20,6 +20,7 @@ from corpus.publish import publish_manifest, published_run
 from corpus.accounting.report import write_run_report
 from corpus.shard_entry import ShardEntry
 from corpus.shards import ShardWriter
+from filters.recut import SCORED_SETTINGS, scored_settings
 from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage
@@ -81,19 +82,33 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
                     newest = max(filter(None, [newest, pc.max(table["fetch_time"]).as_py()]), default=None)
                 writer.write(table)
             shards.extend(writer.close())
+        removed = _write_removed(cfg, out, entries)
     for lang in langs:
         stats.flow("shards", lang, *_shard_flow(shards, lang))
     _write_samples(out, entries)
     out.write_bytes("stats.json", stats.to_json().encode())
     counted = cfg.tokenizer.count or cfg.tokenizer.export_megatron
     named = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
-    manifest = build_manifest(run_id, newest, cfg.sha256(), named, shards)
+    out.write_bytes(SCORED_SETTINGS, json.dumps(scored_settings(cfg), indent=2).encode())
+    manifest = build_manifest(run_id, newest, cfg.sha256(), named, shards, removed)
     if cfg.tokenizer.export_megatron:
         tokenizer = load_tokenizer(cfg.tokenizer.resolved_path())
         manifest["tokenized"] = export_shards(out, manifest["shards"], tokenizer, eod_id(tokenizer))
     write_run_report(out, cfg, run_id, stats, entries, manifest["languages"], meter.since(requests_before))
     publish_manifest(out, manifest)
     return RunResult(run_id, out.uri, manifest, stats, shards)
+
+
+def _write_removed(cfg: RunConfig, out: Storage, entries: list[dict[str, Any]]) -> list[ShardEntry]:
+    """`removed/lang=XX/`: the units' removed pools, cut like shards, in unit order."""
+    pools = [e["removed"] for e in entries if e.get("removed")]
+    parts: list[ShardEntry] = []
+    for lang in sorted(_languages(out, pools)):
+        writer = ShardWriter(out, lang, cfg.shards, folder="removed")
+        for rel in pools:
+            writer.write(_read_lang(out, rel, lang))
+        parts.extend(writer.close())
+    return parts
 
 
 def _refuse_mixed(cfg: RunConfig, entries: list[dict[str, Any]], out: Storage) -> None:

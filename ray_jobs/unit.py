@@ -24,12 +24,14 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 import psutil
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import corpus
 from corpus.accounting import meter
 from corpus.config import RunConfig
 from corpus.publish import file_sha256
+from filters.recut import LATER_REASON, LATER_STAGE, REMOVING_STAGES, SCORED_BYTES, pool_layout
 from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
@@ -51,7 +53,11 @@ WORK = "_work"
 SAMPLES_PER_REASON = 3
 # Bump when the same input and settings would stage different parts (a stage's
 # logic or the staged columns changed); every finished unit is then redone.
-UNIT_FORMAT = 2
+UNIT_FORMAT = 3
+# The removed pool (filters/recut.py): what language ID (below its threshold, in
+# a wanted language) and the quality stage removed, annotated by every later
+# stage as if kept, so `corpus recut` can decide again without extracting again.
+HELD_REASONS = {"langid": "low_confidence"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ class WorkUnit:
     @property
     def dropped_path(self) -> str:
         return f"{WORK}/dropped/{self.unit_id}.parquet"
+
+    @property
+    def removed_path(self) -> str:
+        return f"{WORK}/removed/{self.unit_id}.parquet"
 
 
 class DocStage(Protocol):
@@ -146,8 +156,10 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="corpus-unit-") as tmp:
         staged_local = Path(tmp) / "staged.parquet"
         dropped_local = Path(tmp) / "dropped.parquet"
+        removed_local = Path(tmp) / "removed.parquet"
         staged = _PartWriter(staged_local)
         dropped = _PartWriter(dropped_local, DROPPED_SCHEMA)
+        removed = _PartWriter(removed_local)
         if unit.ranges:
             records = iter_ranged_records(
                 unit.uri, unit.ranges, stats, cfg.select, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
@@ -157,13 +169,15 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
                 unit.uri, stats, open_input, cfg.read.max_payload_bytes, tuple(cfg.read.mime_types)
             )
         for batch in _metered_batches(records, cfg.read.records_per_batch, stats):
-            kept, gone = run_stages(batch, models, stats)
+            kept, gone, held = run_stages(batch, models, stats)
             staged.write(kept)
+            removed.write(held)
             for table in gone:
-                dropped.write(_dropped_rows(table))
+                dropped.write(dropped_rows(table))
                 _collect_samples(table, samples)
         staged.close()
         dropped.close()
+        removed.close()
         for counter, value in meter.since(requests_before).items():
             stats.bump(counter, value)
         if models.retire_if_over_memory():
@@ -175,14 +189,19 @@ def process_unit(unit: WorkUnit, models: UnitModels, out: Storage) -> dict[str, 
             "staged": unit.staged_path if staged.rows else None,
             "docs": staged.rows,
             "dropped": dropped.rows,
+            "removed": unit.removed_path if removed.rows else None,
+            "removed_docs": removed.rows,
             "stats": stats.to_dict(),
             "process": meter.process_snapshot(),
+            "doc_stages": [stage.name for stage in models.doc_stages],
             "samples": [dict(stage=k[0], reason=k[1], lang=k[2], docs=v) for k, v in sorted(samples.items())],
         }
         if staged.rows:
             out.upload_file(unit.staged_path, staged_local)
         if dropped.rows:
             out.upload_file(unit.dropped_path, dropped_local)
+        if removed.rows:
+            out.upload_file(unit.removed_path, removed_local)
     out.write_bytes(unit.ledger_path, json.dumps(entry, ensure_ascii=False).encode())
     return entry
 
@@ -215,7 +234,7 @@ def forget_unit(unit: WorkUnit, out: Storage) -> None:
     The entry goes first: a crash in between leaves a pending unit, never an
     entry vouching for parts that are gone.
     """
-    for rel in (unit.ledger_path, unit.staged_path, unit.dropped_path):
+    for rel in (unit.ledger_path, unit.staged_path, unit.dropped_path, unit.removed_path):
         out.delete(rel)
 
 
@@ -270,8 +289,15 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> tuple[pa.Table, list[pa.Table]]:
-    """All per-document stages on one batch; returns kept docs and each stage's dropped rows."""
+def run_stages(
+    records: list[WarcRecord], models: UnitModels, stats: Stats
+) -> tuple[pa.Table, list[pa.Table], pa.Table]:
+    """All per-document stages on one batch.
+
+    Returns the kept docs, each stage's dropped rows, and the removed pool:
+    the rows language ID (low confidence) and quality dropped, carried through
+    the remaining stages as annotation only (uncounted, their time the stage's).
+    """
     gone: list[pa.Table] = []
     with timed(stats, "read"):
         table, payloads = _records_table(records)
@@ -291,14 +317,52 @@ def run_stages(records: list[WarcRecord], models: UnitModels, stats: Stats) -> t
         table, reasons = models.langid.annotate(table)
         table, dropped = apply_decisions(table, reasons, "langid", stats)
         gone.append(dropped)
+        table = table.append_column(SCORED_BYTES, text_bytes(table))
+        held = _removed_rows(dropped, "langid")
     for stage in models.doc_stages:
         with timed(stats, stage.name):
+            held = _annotate_removed(stage, held)
             table, reasons = stage.apply(table, stats)
             if reasons is None:
                 reasons = pa.nulls(table.num_rows, pa.string())
             table, dropped = apply_decisions(table, reasons, stage.name, stats)
             gone.append(dropped)
-    return table, gone
+            if stage.name in REMOVING_STAGES:
+                held = _concat_removed(held, _removed_rows(dropped, stage.name))
+    return table, gone, pool_layout(held, table.column_names)
+
+
+def _removed_rows(dropped: pa.Table, stage: str) -> pa.Table:
+    """The rows of `stage` that join the removed pool, with the pool's own columns."""
+    wanted = HELD_REASONS.get(stage)
+    if wanted is not None:
+        dropped = dropped.filter(pc.equal(dropped["drop_reason"], wanted))
+        dropped = dropped.append_column(SCORED_BYTES, text_bytes(dropped))
+    n = dropped.num_rows
+    dropped = dropped.append_column(LATER_STAGE, pa.nulls(n, pa.string()))
+    return dropped.append_column(LATER_REASON, pa.nulls(n, pa.string()))
+
+
+def _annotate_removed(stage: DocStage, held: pa.Table) -> pa.Table:
+    """Run `stage` over removed rows for its columns; counted nowhere, its first drop noted."""
+    if held.num_rows == 0:
+        return held
+    annotated, reasons = stage.apply(held, Stats())
+    if reasons is None or stage.name in REMOVING_STAGES:  # recut re-decides quality from its figures
+        return annotated
+    first = pc.and_(pc.is_null(annotated[LATER_STAGE]), pc.is_valid(reasons))
+    stage_col = pc.if_else(first, pa.scalar(stage.name), annotated[LATER_STAGE])
+    reason_col = pc.if_else(first, reasons, annotated[LATER_REASON])
+    annotated = annotated.set_column(annotated.schema.get_field_index(LATER_STAGE), LATER_STAGE, stage_col)
+    return annotated.set_column(annotated.schema.get_field_index(LATER_REASON), LATER_REASON, reason_col)
+
+
+def _concat_removed(held: pa.Table, more: pa.Table) -> pa.Table:
+    if more.num_rows == 0:
+        return held
+    if held.num_rows == 0:
+        return more
+    return pa.concat_tables([held, more.select(held.column_names)])
 
 
 def _records_table(records: list[WarcRecord]) -> tuple[pa.Table, list[bytes | None]]:
@@ -362,7 +426,8 @@ def _extract_one(source, url, content_type, body, models: UnitModels, stats: Sta
     return None, charset, extraction
 
 
-def _dropped_rows(table: pa.Table) -> pa.Table:
+def dropped_rows(table: pa.Table) -> pa.Table:
+    """What `_work/dropped/` keeps of a stage's dropped rows (DROPPED_SCHEMA)."""
     n = table.num_rows
     lang = table["lang"] if "lang" in table.column_names else pa.nulls(n, pa.string())
     size = table["payload_size"] if "payload_size" in table.column_names else text_bytes(table)
