@@ -93,16 +93,7 @@ class QualityFilter:
 
     def checks(self, lang: str) -> list[tuple[str, str, str, float]]:
         """The active checks for one language, in rule order."""
-        th = self.cfg.thresholds(lang)
-        active = []
-        for rule in self.cfg.rules:
-            if rule == "quality_classifier":
-                active.append((*CLASSIFIER_CHECK, th.min_quality_score))
-            elif rule == "blocklist":
-                active.extend(blocklist.checks(th) if self.blocklist is not None else [])
-            else:
-                active.extend(RULE_CHECKS[rule](th))
-        return [check for check in active if check[3] is not None]
+        return active_checks(self.cfg, lang)
 
     def _stop_words(self, docs: list[Doc]) -> list[int]:
         """English stop words among words; Korean documents add Kiwi's stop-word morphemes (their English quotes count too)."""
@@ -134,3 +125,21 @@ def _langs(table: pa.Table) -> list[str]:
     if "lang" not in table.column_names:
         return ["und"] * table.num_rows
     return [lang or "und" for lang in table["lang"].to_pylist()]
+
+
+def active_checks(cfg: QualityConfig, lang: str) -> list[tuple[str, str, str, float]]:
+    """The checks `cfg` applies to one language, in rule order: (reason, figure column, bound, value).
+
+    Decided from the config alone, so `corpus recut` re-decides stored figures with the same list.
+    The blocklist rule is off without a blocklist file: it has no figure to check.
+    """
+    th = cfg.thresholds(lang)
+    active = []
+    for rule in cfg.rules:
+        if rule == "quality_classifier":
+            active.append((*CLASSIFIER_CHECK, th.min_quality_score))
+        elif rule == "blocklist":
+            active.extend(blocklist.checks(th) if cfg.blocklist else [])
+        else:
+            active.extend(RULE_CHECKS[rule](th))
+    return [check for check in active if check[3] is not None]

@@ -31,7 +31,7 @@ from corpus.publish import file_sha256
 from corpus.stages import apply_decisions, text_bytes
 from corpus.stats import Stats
 from filters.langid import LanguageIdentifier, resolve_model_path
-from filters.quality import CLASSIFIER_CHECK, RULE_CHECKS, QualityFilter
+from filters.quality import QualityFilter, active_checks
 
 # What a run's figures were measured with: written by finalize, read by recut.
 SCORED_SETTINGS = "_work/scored_settings.json"
@@ -82,25 +82,13 @@ def missing_figures(cfg: QualityConfig, langs: Iterable[str], columns: Iterable[
     """Each active check whose figure column is not among `columns`."""
     have, missing = set(columns), []
     for lang in sorted(set(langs)):
-        for reason, column, _, _ in quality_checks(cfg, lang):
+        for reason, column, _, _ in active_checks(cfg, lang):
             if column not in have:
                 missing.append(
                     f"quality.rules: {reason} ({lang}) needs the figure {column}, which the run did not store "
                     "(the rule was off when it ran)"
                 )
     return sorted(set(missing))
-
-
-def quality_checks(cfg: QualityConfig, lang: str) -> list[tuple[str, str, str, float]]:
-    """The active checks for one language, in rule order, from the rules' own check functions."""
-    th = cfg.thresholds(lang)
-    active = []
-    for rule in cfg.rules:
-        if rule == "quality_classifier":
-            active.append((*CLASSIFIER_CHECK, th.min_quality_score))
-        else:
-            active.extend(RULE_CHECKS[rule](th))
-    return [check for check in active if check[3] is not None]
 
 
 def recut_unit(
@@ -258,7 +246,7 @@ class _Deciders:
         self.cfg = cfg
 
     def checks(self, lang: str) -> list[tuple[str, str, str, float]]:
-        return quality_checks(self.cfg, lang)
+        return active_checks(self.cfg, lang)
 
 
 def _reasons_of(pool: pa.Table, stage: str) -> pa.Array:

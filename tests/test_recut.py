@@ -29,6 +29,7 @@ from tests.conftest import DEMO_WARC, WARC
 pytestmark = pytest.mark.slow
 
 LOOSER = {"quality.en.min_quality_score": 0.0, "quality.ko.min_quality_score": 0.0}
+STRICTER = {"quality.en.min_quality_score": 0.9, "quality.ko.min_quality_score": 0.9}
 
 
 def recut_into(source: Path, output: Path, **overrides):
@@ -99,16 +100,18 @@ def test_recut_with_the_runs_own_settings_gives_byte_identical_shards(serial_run
 
 
 def test_a_looser_threshold_keeps_the_documents_it_no_longer_removes(serial_run, tmp_path):
+    """A recut to a strict classifier cut, recut again to a loose one, readmits what the strict cut removed."""
     out, _ = serial_run
-    new = tmp_path / "looser"
-    recut_into(out, new, **LOOSER)
-    readmitted = ids(out, "removed", lambda t: pc.equal(t["drop_reason"], "quality_classifier"))
-    assert readmitted, "the default run drops some documents by the classifier score"
-    assert ids(new, "shards") == ids(out, "shards") | readmitted
-    assert ids(new, "removed") == ids(out, "removed") - readmitted
+    strict, new = tmp_path / "strict", tmp_path / "looser"
+    recut_into(out, strict, **STRICTER)
+    readmitted = ids(strict, "removed", lambda t: pc.equal(t["drop_reason"], "quality_classifier"))
+    assert readmitted, "a 0.9 classifier cut removes some documents"
+    recut_into(strict, new, **LOOSER)
+    assert ids(new, "shards") == ids(strict, "shards") | readmitted
+    assert ids(new, "removed") == ids(strict, "removed") - readmitted
     dropped = [r for lang in stages(new)["quality"].values() for r in lang["dropped"]]
     assert "quality_classifier" not in dropped
-    kept_before = sum(s["docs"] for s in manifest(out)["shards"])
+    kept_before = sum(s["docs"] for s in manifest(strict)["shards"])
     assert sum(s["docs"] for s in manifest(new)["shards"]) == kept_before + len(readmitted)
 
 
