@@ -82,7 +82,7 @@ def drop_reasons(samples: list[Sample], models: UnitModels) -> list[str | None]:
     text = [s for s in samples if s.html is None]
     gone: list[pa.Table] = []
     if html:
-        _, dropped = run_stages([_record(s) for s in html], models, stats)
+        _, dropped, _ = run_stages([_record(s) for s in html], models, stats)
         gone.extend(dropped)
     if text:
         gone.extend(_text_stages(text, models, stats))
