@@ -56,11 +56,8 @@ class LocalStorage:
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         target = self.path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = open_temp_beside(target)
+        tmp = _temp_with(target, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -74,13 +71,8 @@ class LocalStorage:
         ever sees the file half-written.
         """
         target = self.path(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = open_temp_beside(target)
+        tmp = _temp_with(target, data, sync=True)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.link(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
@@ -126,6 +118,22 @@ class LocalStorage:
 
     def walk(self) -> Iterator[Path]:
         yield from self.root.rglob("*")
+
+
+def _temp_with(target: Path, data: bytes, sync: bool = False) -> Path:
+    """A temp file beside `target` (its folder made) holding `data`; the caller renames or links it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = open_temp_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def input_identity(uri: str) -> dict[str, object]:
