@@ -16,7 +16,7 @@ from corpus.storage import LocalStorage
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 from tests.test_screen import WARCS
 
-BEFORE = {"extract.fast": False, "screen.enabled": False}
+BEFORE = {"screen.enabled": False}
 
 
 def _kept(data_dir, tmp_path, overrides):
