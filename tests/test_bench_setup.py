@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tomllib
 
@@ -9,9 +10,13 @@ from corpus.config import REPO_ROOT
 
 
 def _dry_run(target: str) -> str:
-    """The commands `make` would run for `target` in a clone with nothing installed."""
+    """The commands `make` would run for `target` in a clone with nothing installed.
+
+    Run as its own make, not a sub-make of `make test` (which would print its directory lines)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     return subprocess.run(
-        ["make", "-n", "-B", target, "VENV=/nonexistent/venv"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "-B", "--no-print-directory", target, "VENV=/nonexistent/venv"],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True, env=env,
     ).stdout
 
 
