@@ -148,7 +148,10 @@ def auth_headers() -> dict[str, str]:
             raise ClusterError(f"cannot read the token file in ${TOKEN_PATH_ENV} ({named}): {exc.strerror}") from None
     loader = AuthenticationTokenLoader.instance()
     loader.reset_cache()  # the token may have changed since this process last asked
-    return dict(loader.get_token_for_http_header(ignore_auth_mode=True))
+    try:
+        return dict(loader.get_token_for_http_header(ignore_auth_mode=True))
+    finally:  # the loader is process-wide: a token cached here would be sent by a local ray.init later
+        loader.reset_cache()
 
 
 def package_project(cfg: RunConfig, dest: Path) -> Path:
