@@ -132,7 +132,7 @@ def measure(name: str, records: list[dict], run_whole: bool, cpu_per_page: float
     """Lay the records out as a crawl on S3, then run whole-file and index-selected processing."""
     from corpus.accounting import meter
     from corpus.config import RunConfig
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
     from ray_jobs.pipeline import plan_units
 
     bucket = f"bench-{name}-{int(time.time())}"

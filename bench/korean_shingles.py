@@ -38,7 +38,8 @@ import pyarrow.parquet as pq
 from corpus.config import DedupConfig, ShingleConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
-from ray_jobs.dedup import DEDUP_DIR, SignatureStage, find_duplicates
+from corpus.layout import DEDUP_DIR
+from ray_jobs.dedup import SignatureStage, find_duplicates
 
 DATA = Path(os.environ.get("CORPUS_DATA", "/work/shared/data")) / "near_dup"
 KOREAN = [("word", 1), ("word", 2), ("word", 3), ("morpheme", 2), ("morpheme", 3), ("morpheme", 5), ("char", 3), ("char", 4), ("char", 5)]

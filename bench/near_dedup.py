@@ -47,7 +47,8 @@ from corpus.config import DedupConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
 from dedup.shingles import Shingler
-from ray_jobs.dedup import DEDUP_DIR, SignatureStage, find_duplicates
+from corpus.layout import DEDUP_DIR
+from ray_jobs.dedup import SignatureStage, find_duplicates
 
 DATA = Path(os.environ.get("CORPUS_DATA", "/work/shared/data"))
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")

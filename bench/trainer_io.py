@@ -95,7 +95,7 @@ def publish_run(docs: list[str]) -> str:
     from corpus.config import ShardConfig
     from corpus.manifest import build_manifest
     from corpus.publish import publish_manifest
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
     from corpus.shards import ShardWriter
     from corpus.storage import open_storage
 
@@ -142,7 +142,7 @@ def pull_peer(uri):
     import boto3
     from boto3.s3.transfer import TransferConfig
 
-    from corpus.s3 import parse_s3_uri
+    from corpus.storage.s3 import parse_s3_uri
 
     bucket, prefix = parse_s3_uri(uri)
     client = boto3.client("s3")
@@ -169,7 +169,7 @@ def stream_peer(uri, endpoint):
     import pyarrow.fs as pafs
     import pyarrow.parquet as pq
 
-    from corpus.s3 import parse_s3_uri
+    from corpus.storage.s3 import parse_s3_uri
 
     bucket, prefix = parse_s3_uri(uri)
     fs = pafs.S3FileSystem(endpoint_override=endpoint, access_key="bench", secret_key="bench", region="us-east-1")

@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+from corpus.layout import CLAIM
 from corpus.publish import PublishRefused
 from corpus.storage import Storage
 
-CLAIM = "_work/claim.json"
 ATTEMPTS = 5
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from corpus.config import ConfigError, RunConfig, load_config, with_overrides
+from corpus.layout import COST_JSON, REPORT_HTML
 
 # Help is plain text: Rich markup would eat bracketed examples such as `[en,ko]`.
 app = typer.Typer(
@@ -192,7 +193,7 @@ def print_summary(result, wall_seconds: float) -> None:
     out = Console()
     if result.already_complete:
         out.print(f"already complete: {result.output} holds this run ({result.run_id}); nothing was redone", highlight=False)
-        out.print(f"report: {result.output.rstrip('/')}/report.html", highlight=False)
+        out.print(f"report: {result.output.rstrip('/')}/{REPORT_HTML}", highlight=False)
         return
     stats = result.stats
     funnel = Table(title=f"run {result.run_id}: documents through each stage")
@@ -234,10 +235,10 @@ def _cost_line(result, wall_seconds: float) -> str:
     from corpus.storage import open_storage
 
     store = open_storage(result.output)
-    report = f"report: {result.output.rstrip('/')}/report.html"
-    if not store.exists("cost.json"):
+    report = f"report: {result.output.rstrip('/')}/{REPORT_HTML}"
+    if not store.exists(COST_JSON):
         return f"wall time {_duration(wall_seconds)}; {report}"
-    usd = json.loads(store.read_bytes("cost.json"))["total"]["usd"]
+    usd = json.loads(store.read_bytes(COST_JSON))["total"]["usd"]
     tokens = sum(totals["tokens"] for totals in result.manifest["languages"].values())
     per_million = f" ({usd / tokens * 1e6:.4g} USD per million tokens)" if tokens else ""
     return f"wall time {_duration(wall_seconds)}; cost {usd:.4g} USD{per_million}; {report}"
@@ -746,9 +747,9 @@ def budget(
         deadline = parse_month(by) if by else None
         sheet = load_prices(prices)
         storage = open_storage(from_)
-        if not storage.exists("cost.json"):
+        if not storage.exists(COST_JSON):
             _usage(f"{from_} has no cost.json: run `corpus report {from_}` first, or point --from at a run's output")
-        cost = json.loads(storage.read_bytes("cost.json"))
+        cost = json.loads(storage.read_bytes(COST_JSON))
         grant = grant_budget(cost, targets, sheet, nodes=nodes, by=deadline, start=first_day, months=months, pulls=pulls,
                              contingency=parse_percent(contingency), instance=instance, market=market, mix=mix)
     except (BudgetError, PriceError) as exc:

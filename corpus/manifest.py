@@ -9,10 +9,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from corpus.layout import MANIFEST
 from corpus.shard_entry import ShardEntry
+from corpus.storage import Storage
 
-MANIFEST = "manifest.json"
 FORMAT = 1
+
+
+def read_manifest(out: Storage) -> dict[str, Any]:
+    """The manifest of the complete run at `out`; FileNotFoundError when the run is not complete."""
+    if not out.exists(MANIFEST):
+        raise FileNotFoundError(
+            f"no {MANIFEST} at {out.uri}: the run there is not complete (or the URI is wrong)"
+        )
+    try:
+        return json.loads(out.read_bytes(MANIFEST))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{out.url(MANIFEST)} is not valid JSON: {exc}") from None
 
 
 def build_manifest(

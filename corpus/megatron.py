@@ -26,6 +26,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pyarrow.parquet as pq
 
+from corpus.layout import tokenized_prefix
 from corpus.publish import file_sha256
 from corpus.shard_entry import ShardEntry
 from corpus.storage import Storage, open_input
@@ -120,7 +121,7 @@ def export_shards(out: Storage, shards: list[dict], tokenizer, eod: int) -> list
     entries: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="corpus-megatron-") as tmp:
         for shard in shards:
-            rel = shard["path"].replace("shards/", "tokenized/", 1).removesuffix(".parquet")
+            rel = tokenized_prefix(shard["path"])
             local = Path(tmp) / "part"
             counted: list[int] = []
             docs = write_indexed_dataset(local, _tokenized(out, shard["path"], tokenizer, counted), eod, dtype)

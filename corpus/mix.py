@@ -42,7 +42,8 @@ import yaml
 
 from corpus.accounting.target import SUFFIXES
 from corpus.megatron import CODE_DTYPES, MAGIC, VERSION, token_dtype
-from corpus.publish import read_manifest
+from corpus.layout import shard_of_tokenized
+from corpus.manifest import read_manifest
 from corpus.storage import Storage, open_input, open_storage
 
 FORMAT = 1
@@ -324,7 +325,7 @@ def _datasets(uri: str, manifest: dict[str, Any], tokenizer: dict[str, Any], reh
 
 def _rehydrated_mass(storage: Storage, uri: str, rel: str, buckets: dict[int, float]) -> float:
     """Σ over a prefix's documents of (tokens + end-of-document) × weight(cluster size)."""
-    shard = rel.replace("tokenized/", "shards/", 1) + ".parquet"
+    shard = shard_of_tokenized(rel)
     with open_input(storage.url(shard)) as stream:
         parquet = pq.ParquetFile(stream)
         if "dup_cluster_size" not in parquet.schema_arrow.names or "n_tokens" not in parquet.schema_arrow.names:

@@ -13,29 +13,17 @@ locally). So:
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from corpus.manifest import MANIFEST, manifest_bytes
+from corpus.layout import LISTED, MANIFEST
+from corpus.manifest import manifest_bytes, read_manifest
 from corpus.storage import Storage
 
 
 class PublishRefused(RuntimeError):
     """The output belongs to another run (its complete manifest, or its claim while
     it runs): a usage error, since the fix is another output or removing that run."""
-
-
-def read_manifest(out: Storage) -> dict[str, Any]:
-    """The manifest of the complete run at `out`; FileNotFoundError when the run is not complete."""
-    if not out.exists(MANIFEST):
-        raise FileNotFoundError(
-            f"no {MANIFEST} at {out.uri}: the run there is not complete (or the URI is wrong)"
-        )
-    try:
-        return json.loads(out.read_bytes(MANIFEST))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{out.url(MANIFEST)} is not valid JSON: {exc}") from None
 
 
 def published_run(out: Storage, run_id: str) -> dict[str, Any] | None:
@@ -79,7 +67,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _listed(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [entry for kind in ("shards", "tokenized", "removed") for entry in manifest.get(kind, [])]
+    return [entry for kind in LISTED for entry in manifest.get(kind, [])]
 
 
 def _refusal(out: Storage, existing: dict[str, Any], run_id: str) -> str:

@@ -29,9 +29,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.manifest import MANIFEST, manifest_bytes
-from corpus.publish import file_sha256, read_manifest
-from corpus.shards import check_languages, inside_url, listed_files, run_languages
+from corpus.layout import MANIFEST
+from corpus.manifest import manifest_bytes, read_manifest
+from corpus.publish import file_sha256
+from corpus.shards import check_languages, listed_files, run_languages
 from corpus.storage import LocalStorage, Storage, open_storage
 
 ATTEMPTS = 3
@@ -75,7 +76,7 @@ def pull(
     root = Path(dest).expanduser().resolve()
     targets = {e["path"]: _dest_path(root, e["path"]) for e in entries}
     for entry in entries:
-        inside_url(source, entry["path"])
+        source.checked_url(entry["path"])
     result = PullResult()
     lock = threading.Lock()
     bar = tqdm(total=sum(e["bytes"] for e in entries), unit="B", unit_scale=True, desc="pull", disable=not progress)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
-from corpus.layout import shard_path
+from corpus.layout import LISTED, SHARDS, shard_path
 from corpus.shard_entry import ShardEntry
 from corpus.stages import text_bytes
 from corpus.storage import Storage
@@ -31,7 +31,7 @@ def public_columns(table: pa.Table) -> pa.Table:
 class ShardWriter:
     """Streams one language's documents into shards of about `target_bytes` of text."""
 
-    def __init__(self, out: Storage, lang: str, cfg: ShardConfig, folder: str = "shards") -> None:
+    def __init__(self, out: Storage, lang: str, cfg: ShardConfig, folder: str = SHARDS) -> None:
         self.out, self.lang, self.cfg, self.folder = out, lang, cfg, folder
         self.entries: list[ShardEntry] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="corpus-shards-")
@@ -115,7 +115,7 @@ def iter_documents(
     in and the row groups that hold them. A `lang` the run has no documents of
     raises UnknownLanguage naming the languages it has.
     """
-    from corpus.publish import read_manifest
+    from corpus.manifest import read_manifest
     from corpus.storage import open_storage
 
     if world_size < 1 or not 0 <= rank < world_size:
@@ -123,7 +123,7 @@ def iter_documents(
     storage = open_storage(uri)
     manifest = read_manifest(storage)
     check_languages(manifest, None if lang is None else [lang], storage.uri)
-    shards = [s for s in listed_files(manifest, ("shards",)) if lang is None or s["lang"] == lang]
+    shards = [s for s in listed_files(manifest, (SHARDS,)) if lang is None or s["lang"] == lang]
     total = sum(s["docs"] for s in shards)
     start, stop = rank * total // world_size, (rank + 1) * total // world_size
     first = 0
@@ -148,7 +148,7 @@ def check_languages(manifest: dict, langs: list[str] | None, uri: str) -> None:
         raise UnknownLanguage(f"the run at {uri} has no documents in {', '.join(unknown)}: {has}")
 
 
-def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized", "removed")) -> list[dict]:
+def listed_files(manifest: dict, kinds: tuple[str, ...] = LISTED) -> list[dict]:
     """The manifest's entries under `kinds`, each path checked to stay inside the run, none twice."""
     from corpus.manifest import checked_path
 
@@ -163,23 +163,11 @@ def listed_files(manifest: dict, kinds: tuple[str, ...] = ("shards", "tokenized"
     return entries
 
 
-def inside_url(storage: Storage, rel: str) -> str:
-    """The URL of `rel` in `storage`, refused when a symlink in a local run leads outside the run."""
-    from corpus.storage import LocalStorage
-
-    if isinstance(storage, LocalStorage) and not storage.path(rel).resolve().is_relative_to(storage.root):
-        raise ValueError(
-            f"{storage.url(rel)} leads through a symlink to {storage.path(rel).resolve()}, outside the run at {storage.uri}: "
-            "refusing to read it"
-        )
-    return storage.url(rel)
-
-
 def _read_rows(storage: Storage, shard: dict, lo: int, hi: int, columns: list[str] | None) -> Iterator[dict]:
     """Rows [lo, hi) of one shard, reading only the row groups that hold them."""
     from corpus.storage import open_input
 
-    with open_input(inside_url(storage, shard["path"])) as stream:
+    with open_input(storage.checked_url(shard["path"])) as stream:
         parquet = pq.ParquetFile(stream)
         if parquet.metadata.num_rows != shard["docs"]:
             raise ValueError(

@@ -27,10 +27,11 @@ from typing import Any, Callable, Iterable
 from aiohttp.abc import AbstractResolver
 
 from corpus.config import CrawlConfig
+from corpus.layout import CRAWL_SCOPE, WARC_DIR, crawl_journal, crawl_state_file
 from corpus.stats import Stats
 from crawlers.fetch import Fetcher, FetchResult
 from crawlers.frontier import Frontier, Scope, extract_links, with_default_scope
-from crawlers.mirror import STATE_DIR, WARC_DIR, OutputMirror
+from crawlers.mirror import OutputMirror
 from crawlers.robots import DISALLOW_ALL, RobotsCache
 from crawlers.ssrf import AddressPolicy
 from crawlers.warc_writer import PartitionWarcWriter
@@ -100,7 +101,7 @@ async def crawl_partition(
             state.admit(url, depth, kind="seed")
         cap = cfg.max_pages if max_finished is None else max_finished
         state.budget = max(0, cap - len(state.frontier.done))
-        robots_file = out / STATE_DIR / f"robots-{partition:05d}.json"
+        robots_file = out / crawl_state_file("robots", partition)
         async with Fetcher(cfg, policy, resolver) as fetcher:
             state.fetcher = fetcher
             state.robots = RobotsCache(fetcher, cfg)
@@ -121,7 +122,7 @@ async def crawl_partition(
         report.warc_bytes = dict(mirror.sizes)
     report.wall_seconds = time.monotonic() - started
     report.cpu_seconds = time.process_time() - cpu_started
-    name = f"{STATE_DIR}/report-{partition:05d}.json"
+    name = crawl_state_file("report", partition)
     (out / name).write_text(json.dumps(report.to_dict(), indent=1))
     if mirror is not None:
         mirror.publish_file(name)
@@ -132,7 +133,7 @@ def resolve_scope(cfg: CrawlConfig, seed_urls: list[str], output: str | Path) ->
     """Seeds' hosts as the scope when none is configured, remembered so a resume without seeds keeps it."""
     if cfg.domains or cfg.tlds:
         return cfg
-    saved = Path(output) / STATE_DIR / "scope.json"
+    saved = Path(output) / CRAWL_SCOPE
     before = json.loads(saved.read_text())["domains"] if saved.exists() else []
     scoped = with_default_scope(cfg, seed_urls)
     domains = sorted({*before, *scoped.domains})
@@ -146,7 +147,7 @@ class _Partition:
 
     def __init__(self, cfg: CrawlConfig, out: Path, partition: int, owns, stats: Stats, on_fetch, mirror):
         self.cfg, self.partition, self.stats, self.on_fetch, self.mirror = cfg, partition, stats, on_fetch, mirror
-        self.frontier = Frontier(out / STATE_DIR / f"frontier-{partition:05d}.jsonl", Scope(cfg), cfg, owns)
+        self.frontier = Frontier(out / crawl_journal(partition), Scope(cfg), cfg, owns)
         first = mirror.first_sequence if mirror else 0  # numbers a mirror has published are taken
         self.warc = PartitionWarcWriter(
             out / WARC_DIR, cfg.warc_prefix, partition, cfg.warc_max_bytes, SOFTWARE, first, cfg.warc_gzip_level

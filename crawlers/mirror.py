@@ -26,11 +26,10 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from corpus.layout import WARC_DIR, crawl_journal, crawl_state_file
 from corpus.storage import Storage
 
 log = logging.getLogger(__name__)
-
-WARC_DIR, STATE_DIR = "warc", "_crawl"
 
 
 class OutputMirror:
@@ -39,9 +38,9 @@ class OutputMirror:
     def __init__(self, storage: Storage, scratch: Path, prefix: str, partition: int, every_seconds: float) -> None:
         self.storage, self.scratch, self.partition = storage, Path(scratch), partition
         self.every_seconds = every_seconds
-        self.journal_name = f"{STATE_DIR}/frontier-{partition:05d}.jsonl"
-        self.checkpoint_name = f"{STATE_DIR}/checkpoint-{partition:05d}.json"
-        self.robots_name = f"{STATE_DIR}/robots-{partition:05d}.json"
+        self.journal_name = crawl_journal(partition)
+        self.checkpoint_name = crawl_state_file("checkpoint", partition)
+        self.robots_name = crawl_state_file("robots", partition)
         self._warc_name = re.compile(rf"^{re.escape(prefix)}-{partition:05d}-(\d{{5,}})\.warc\.gz$")
         self.published: set[str] = set()
         self.sizes: dict[str, int] = {}  # files this mirror published

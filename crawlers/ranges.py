@@ -4,9 +4,9 @@ Common Crawl writes every WARC record as its own gzip member, so the bytes
 `[offset, offset + length)` named by the index are a complete, readable
 one-record WARC. Records closer together than `max_gap_bytes` share one GET
 (a request costs about as much as a few KB of transfer), and GETs run
-`concurrency` at a time because each one waits on the network. Every request
-and byte is counted through `corpus.accounting.meter`, so cost.json prices what was
-actually fetched.
+`concurrency` at a time because each one waits on the network. Each GET is
+`corpus.storage.read_range`, which counts every request and byte through
+`corpus.accounting.meter`, so cost.json prices what was actually fetched.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from corpus.accounting import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
+from corpus.storage import read_range
 from crawlers.warc import WarcRecord, iter_records
 
 Range = tuple[int, int]  # (offset, length) of one record in its WARC file
@@ -67,19 +67,18 @@ def fetch_members(uri: str, ranges: Sequence[Range], stats: Stats, cfg: SelectCo
     spans = coalesce(ranges, cfg.max_gap_bytes, cfg.max_span_bytes)
     if not spans:
         return
-    get = _s3_getter(uri) if uri.startswith("s3://") else _local_getter(uri)
     with ThreadPoolExecutor(max_workers=min(cfg.concurrency, len(spans)), thread_name_prefix="range-get") as pool:
         pending: deque[tuple[Span, Future]] = deque()
         queue = iter(spans)
         for span in queue:  # keep `concurrency` GETs ahead of the reader, no more
-            pending.append((span, pool.submit(get, span.start, span.end)))
+            pending.append((span, pool.submit(read_range, uri, span.start, span.end)))
             if len(pending) >= cfg.concurrency:
                 break
         while pending:
             span, future = pending.popleft()
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(get, nxt.start, nxt.end)))
+                pending.append((nxt, pool.submit(read_range, uri, nxt.start, nxt.end)))
             yield from _split(uri, span, future, stats)
 
 
@@ -123,37 +122,6 @@ def _split(uri: str, span: Span, future: Future, stats: Stats) -> Iterator[tuple
             stats.error("short_range", f"{uri}#{offset}", f"asked for {length} bytes, the file had {len(member)}")
             continue
         yield offset, member
-
-
-def _s3_getter(uri: str):
-    from botocore.exceptions import ClientError
-
-    from corpus.s3 import parse_s3_uri, s3_client
-
-    bucket, key = parse_s3_uri(uri)
-
-    def get(start: int, end: int) -> bytes:
-        try:
-            answer = s3_client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
-        except ClientError as exc:
-            meter.count_request("GET")
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise FileNotFoundError(uri) from None
-            raise
-        data = answer["Body"].read()
-        meter.count_request("GET", len(data))
-        return data
-
-    return get
-
-
-def _local_getter(path: str):
-    def get(start: int, end: int) -> bytes:
-        with open(path, "rb") as handle:
-            handle.seek(start)
-            return handle.read(end - start)
-
-    return get
 
 
 def _opened(member: bytes):

@@ -22,7 +22,7 @@ from corpus.storage import open_storage
 INDEX_SCHEMA = pa.schema(
     [("id", pa.string()), ("key", pa.string()), ("bands", pa.list_(pa.uint64())), ("sig", pa.binary())]
 )
-MANIFEST = "index.json"
+SETTINGS_FILE = "index.json"  # the index's own layout (above), apart from a run's
 
 
 class IndexMismatch(ValueError):
@@ -33,8 +33,8 @@ class SignatureIndex:
     def __init__(self, uri: str, settings: dict) -> None:
         self.uri, self.settings = uri, settings
         self.storage = open_storage(uri)
-        if self.storage.exists(MANIFEST):
-            stored = json.loads(self.storage.read_bytes(MANIFEST))
+        if self.storage.exists(SETTINGS_FILE):
+            stored = json.loads(self.storage.read_bytes(SETTINGS_FILE))
             theirs, ours = stored.get("scheme", "affine32"), settings.get("scheme")
             if theirs != ours:
                 raise IndexMismatch(
@@ -54,8 +54,8 @@ class SignatureIndex:
 
     def append(self, run_id: str, name: str, table: pa.Table) -> None:
         """Add the kept documents of one staged part; rewriting the same part is harmless."""
-        if not self.storage.exists(MANIFEST):
-            self.storage.write_bytes(MANIFEST, json.dumps(self.settings, sort_keys=True).encode())
+        if not self.storage.exists(SETTINGS_FILE):
+            self.storage.write_bytes(SETTINGS_FILE, json.dumps(self.settings, sort_keys=True).encode())
         sink = pa.BufferOutputStream()
         pq.write_table(table.select(INDEX_SCHEMA.names).cast(INDEX_SCHEMA), sink, compression="zstd")
         self.storage.write_bytes(f"parts/{run_id}-{name}.parquet", sink.getvalue().to_pybytes())

@@ -33,8 +33,6 @@ from corpus.stats import Stats
 from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.quality import QualityFilter, active_checks
 
-# What a run's figures were measured with: written by finalize, read by recut.
-SCORED_SETTINGS = "_work/scored_settings.json"
 # Columns of the pools (see ray_jobs/unit.py): why a removed row left, the text
 # bytes language ID and quality saw, and the first later stage that would drop it.
 STAGE, REASON = "stage", "drop_reason"

@@ -2,7 +2,8 @@
 
 The selection runs once, on the driver, before any unit starts; each unit then
 carries its file's (offset, length) ranges, so a worker fetches just those bytes.
-What reading the index cost (GETs, bytes, rows) is kept in SELECTION_LEDGER and
+What reading the index cost (GETs, bytes, rows) is kept in `_work/selection.json`
+(corpus/layout.py, SELECTION_LEDGER) and
 merged into the run's stats.json and cost.json by finalize.
 """
 
@@ -15,12 +16,11 @@ import pyarrow as pa
 from corpus.accounting import meter
 from corpus.config import SelectConfig
 from corpus.stats import Stats
+from corpus.storage import is_local
 from crawlers.cc_index import select_records
 from ray_jobs.unit import WorkUnit
 
 log = logging.getLogger(__name__)
-
-SELECTION_LEDGER = "_work/selection.json"
 
 
 def selection_units(cfg: SelectConfig, stats: Stats | None = None) -> list[WorkUnit]:
@@ -57,6 +57,6 @@ def units_for_selection(table: pa.Table, warc_prefix: str) -> list[WorkUnit]:
 
 def warc_uri(warc_filename: str, warc_prefix: str) -> str:
     """The index names files relative to the crawl's bucket; absolute names are kept as they are."""
-    if warc_filename.startswith(("s3://", "/")):
+    if warc_filename.startswith("/") or not is_local(warc_filename):
         return warc_filename
     return warc_prefix.rstrip("/") + "/" + warc_filename.lstrip("/")

@@ -36,12 +36,13 @@ from typing import Callable, Iterator, Literal
 
 from corpus.accounting.crawl_usage import record_session
 from corpus.config import CrawlConfig, RayConfig
+from corpus.layout import CRAWL_PARTITIONS, CRAWL_SCOPE, CRAWL_STATE, JOURNAL_PREFIX, JOURNAL_SUFFIX, WARC_DIR
 from corpus.stats import Stats
-from corpus.storage import open_storage
+from corpus.storage import is_local, local_path, open_storage
 from crawlers.crawl import CrawlReport, resolve_scope, run_crawl
 from crawlers.fetch import host_key
 from crawlers.frontier import normalise_url
-from crawlers.mirror import STATE_DIR, WARC_DIR, OutputMirror
+from crawlers.mirror import OutputMirror
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +136,10 @@ def _crawl(cfg: CrawlConfig, seeds: list[str], output: str, executor: str, ray_c
 def _shared_state(output: str) -> Iterator[Path]:
     """The crawl's shared state files (scope, layout) in a local folder: the output
     itself, or for `s3://` a scratch copy published back if the block succeeds."""
-    if not output.startswith("s3://"):
-        yield Path(output)
+    if is_local(output):
+        yield local_path(output)
         return
-    store, names = open_storage(output), [f"{STATE_DIR}/scope.json", f"{STATE_DIR}/layout.json"]
+    store, names = open_storage(output), [CRAWL_SCOPE, CRAWL_PARTITIONS]
     with tempfile.TemporaryDirectory(prefix="corpus-crawl-") as scratch:
         for name in names:
             if store.exists(name):
@@ -221,8 +222,8 @@ def _crawl_task(
         "worker": _worker_name(),
     }
     try:
-        if not output.startswith("s3://"):
-            return run_crawl(cfg, seeds, output, **options).to_dict()
+        if is_local(output):
+            return run_crawl(cfg, seeds, str(local_path(output)), **options).to_dict()
         with tempfile.TemporaryDirectory(prefix=f"corpus-crawl-{partition:05d}-") as scratch:
             mirror = OutputMirror(open_storage(output), Path(scratch), cfg.warc_prefix, partition, cfg.checkpoint_seconds)
             mirror.pull()
@@ -338,7 +339,7 @@ def _partition_count(cfg: CrawlConfig, ray_cfg: RayConfig) -> int:
 
 
 def _fix_layout(state: Path, partitions: int, output: str) -> int:
-    layout = state / STATE_DIR / "layout.json"
+    layout = state / CRAWL_PARTITIONS
     if layout.exists():
         before = json.loads(layout.read_text())["partitions"]
         if before != partitions:
@@ -353,5 +354,9 @@ def _fix_layout(state: Path, partitions: int, output: str) -> int:
 
 
 def _partitions_with_journal(output: str) -> set[int]:
-    names = [rel.rsplit("/", 1)[1] for rel in open_storage(output).list(f"{STATE_DIR}/")]
-    return {int(n[len("frontier-") : -len(".jsonl")]) for n in names if n.startswith("frontier-") and n.endswith(".jsonl")}
+    names = [rel.rsplit("/", 1)[1] for rel in open_storage(output).list(f"{CRAWL_STATE}/")]
+    return {
+        int(n[len(JOURNAL_PREFIX) : -len(JOURNAL_SUFFIX)])
+        for n in names
+        if n.startswith(JOURNAL_PREFIX) and n.endswith(JOURNAL_SUFFIX)
+    }

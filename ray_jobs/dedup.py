@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from corpus.config import DedupConfig
+from corpus.layout import DEDUP_DIR
 from corpus.stages import apply_decisions
 from corpus.stats import Stats
 from corpus.storage import Storage, open_storage
@@ -36,7 +37,6 @@ from dedup.minhash import MinHasher, OnePermutationHasher
 from corpus.normalize import normalize
 from dedup.shingles import Shingler
 
-DEDUP_DIR = "_work/dedup"
 KEY_COL, BANDS_COL, SIG_COL = "_dedup_key", "_minhash_bands", "_minhash"
 DOCS_PER_PARTITION = 100_000
 SIGNATURE_BATCH = 2048

@@ -14,20 +14,20 @@ import pyarrow.parquet as pq
 
 from corpus.accounting import meter
 from corpus.config import RunConfig
+from corpus.layout import REMOVED, SCORED_SETTINGS, SELECTION_LEDGER, STATS_JSON, sample_path
 from corpus.manifest import build_manifest
 from corpus.megatron import export_shards
 from corpus.publish import publish_manifest, published_run
 from corpus.accounting.report import write_run_report
 from corpus.shard_entry import ShardEntry
 from corpus.shards import ShardWriter
-from filters.recut import SCORED_SETTINGS, scored_settings
+from filters.recut import scored_settings
 from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage
 from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
 from ray_jobs.dedup import deduplicate
-from ray_jobs.cc_select import SELECTION_LEDGER
-from ray_jobs.unit import WORK, WorkUnit, unit_settings
+from ray_jobs.unit import WorkUnit, unit_settings
 
 SAMPLES_PER_LANG = 20
 
@@ -86,7 +86,7 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     for lang in langs:
         stats.flow("shards", lang, *_shard_flow(shards, lang))
     _write_samples(out, entries)
-    out.write_bytes("stats.json", stats.to_json().encode())
+    out.write_bytes(STATS_JSON, stats.to_json().encode())
     counted = cfg.tokenizer.count or cfg.tokenizer.export_megatron
     named = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
     out.write_bytes(SCORED_SETTINGS, json.dumps(scored_settings(cfg), indent=2).encode())
@@ -104,7 +104,7 @@ def _write_removed(cfg: RunConfig, out: Storage, entries: list[dict[str, Any]]) 
     pools = [e["removed"] for e in entries if e.get("removed")]
     parts: list[ShardEntry] = []
     for lang in sorted(_languages(out, pools)):
-        writer = ShardWriter(out, lang, cfg.shards, folder="removed")
+        writer = ShardWriter(out, lang, cfg.shards, folder=REMOVED)
         for rel in pools:
             writer.write(_read_lang(out, rel, lang))
         parts.extend(writer.close())
@@ -124,7 +124,7 @@ def _refuse_mixed(cfg: RunConfig, entries: list[dict[str, Any]], out: Storage) -
 
 def already_published(out: Storage, manifest: dict[str, Any]) -> RunResult:
     """This run is complete at `out` already: report it, write nothing."""
-    stats = Stats.from_dict(json.loads(out.read_bytes("stats.json")))
+    stats = Stats.from_dict(json.loads(out.read_bytes(STATS_JSON)))
     shards = [ShardEntry(**s) for s in manifest["shards"]]
     return RunResult(manifest["run_id"], out.uri, manifest, stats, shards, already_complete=True)
 
@@ -160,4 +160,4 @@ def _write_samples(out: Storage, entries: list[dict[str, Any]]) -> None:
             bucket.extend(group["docs"][: SAMPLES_PER_LANG - len(bucket)])
     for (stage, reason, lang), docs in sorted(merged.items()):
         lines = [json.dumps({"lang": lang, **doc}, ensure_ascii=False) for doc in docs]
-        out.write_bytes(f"{WORK}/samples/{stage}/{reason}/{lang}.jsonl", ("\n".join(lines) + "\n").encode())
+        out.write_bytes(sample_path(stage, reason, lang), ("\n".join(lines) + "\n").encode())

@@ -26,11 +26,12 @@ from typing import Any, Literal
 from corpus.accounting import meter
 from corpus.claim import claimed
 from corpus.config import RayConfig, RunConfig
+from corpus.layout import SELECTION_LEDGER
 from corpus.publish import published_run
 from corpus.storage import Storage, expand_inputs, open_storage
 from corpus.stats import Stats
 from dedup.index import IndexMismatch, SignatureIndex
-from ray_jobs.cc_select import SELECTION_LEDGER, selection_units
+from ray_jobs.cc_select import selection_units
 from ray_jobs.dedup import index_settings
 from ray_jobs.finalize import MixedUnits, RunResult, already_published, finalize, run_id_for
 from ray_jobs.progress import RunProgress, quiet_ray, stage, unit_reads

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from corpus.claim import claimed
 from corpus.config import RunConfig
-from corpus.publish import published_run, read_manifest
+from corpus.layout import SCORED_SETTINGS, UNITS_DIR
+from corpus.manifest import read_manifest
+from corpus.publish import published_run
 from filters.recut import (
-    SCORED_SETTINGS,
     RecutRefused,
     missing_figures,
     recut_unit,
@@ -32,7 +33,7 @@ from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage, open_input, open_storage
 from ray_jobs.finalize import RunResult, already_published, finalize, run_id_for
-from ray_jobs.unit import WORK, WorkUnit, dropped_rows, unit_settings
+from ray_jobs.unit import WorkUnit, dropped_rows, unit_settings
 
 # Unit settings a recut may change: the others shape what a unit holds.
 DECIDED_AGAIN = ("langid", "quality")
@@ -124,7 +125,7 @@ def _scored(src: Storage) -> dict[str, Any]:
 
 
 def _entries(src: Storage) -> list[dict[str, Any]]:
-    names = sorted(rel for rel in src.list(f"{WORK}/units/") if rel.endswith(".json"))
+    names = sorted(rel for rel in src.list(UNITS_DIR) if rel.endswith(".json"))
     entries = [json.loads(src.read_bytes(rel)) for rel in names]
     old = [e["unit"] for e in entries if "doc_stages" not in e]
     if old:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
 from corpus.config import REPO_ROOT, RunConfig
+from corpus.storage import is_local, local_path
 
 JOB_PREFIX = "corpus-"
 JOB_CONFIG = "corpus-job.json"
@@ -277,6 +278,6 @@ def explain_failure(status: str, message: str) -> str:
 
 
 def _absolute(uri: str) -> str:
-    if not uri or "://" in uri:
+    if not uri or not is_local(uri):
         return uri
-    return os.path.abspath(os.path.expanduser(uri))
+    return os.path.abspath(local_path(uri))

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import corpus
+from corpus import layout
 from corpus.accounting import meter
 from corpus.config import RunConfig
 from corpus.publish import file_sha256
@@ -49,7 +50,6 @@ from filters.quality import QualityFilter
 from ray_jobs.dedup import SignatureStage, index_settings
 from ray_jobs.warm_up import warm_up_records
 
-WORK = "_work"
 SAMPLES_PER_REASON = 3
 # Bump when the same input and settings would stage different parts (a stage's
 # logic or the staged columns changed); every finished unit is then redone.
@@ -77,19 +77,19 @@ class WorkUnit:
 
     @property
     def ledger_path(self) -> str:
-        return f"{WORK}/units/{self.unit_id}.json"
+        return layout.ledger_path(self.unit_id)
 
     @property
     def staged_path(self) -> str:
-        return f"{WORK}/staged/{self.unit_id}.parquet"
+        return layout.staged_path(self.unit_id)
 
     @property
     def dropped_path(self) -> str:
-        return f"{WORK}/dropped/{self.unit_id}.parquet"
+        return layout.dropped_path(self.unit_id)
 
     @property
     def removed_path(self) -> str:
-        return f"{WORK}/removed/{self.unit_id}.parquet"
+        return layout.pool_path(self.unit_id)
 
 
 class DocStage(Protocol):

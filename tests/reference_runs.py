@@ -14,7 +14,7 @@ from pathlib import Path
 
 from corpus.config import RunConfig, load_config
 from ray_jobs.pipeline import run
-from ray_jobs.unit import WORK
+from corpus.layout import WORK
 
 
 def copy_five_warcs(folder: Path, data_dir: Path) -> Path:

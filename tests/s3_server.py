@@ -37,7 +37,7 @@ def s3_endpoint():
 @pytest.fixture
 def s3_bucket(s3_endpoint) -> str:
     """A fresh, empty bucket for one test: `s3://NAME`."""
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
 
     name = f"test-{uuid.uuid4().hex[:12]}"
     s3_client().create_bucket(Bucket=name)

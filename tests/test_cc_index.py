@@ -105,7 +105,7 @@ def test_parquet_without_location_columns_is_refused_with_the_missing_names(tmp_
 
 
 def test_index_on_s3_is_read_through_the_meter(index_parquet, s3_bucket):
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
 
     bucket = s3_bucket.removeprefix("s3://")
     s3_client().put_object(Bucket=bucket, Key="cc-index/part-00000.parquet", Body=index_parquet.read_bytes())
@@ -168,7 +168,7 @@ def test_cdx_is_read_in_batches_without_losing_rows(layout, tmp_path):
 
 
 def test_s3_index_reads_only_the_row_groups_a_tld_filter_leaves(layout, s3_bucket, tmp_path):
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
 
     # Twenty crawls' worth of rows (past Parquet's speculative footer read), sorted by TLD as
     # Common Crawl's index is sorted by SURT key, in small row groups.

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.claim import CLAIM, OutputClaimed, claimed
+from corpus.claim import OutputClaimed, claimed
+from corpus.layout import CLAIM
 from corpus.config import load_config
-from corpus.publish import file_sha256, read_manifest
+from corpus.manifest import read_manifest
+from corpus.publish import file_sha256
 from corpus.storage import open_storage
 from ray_jobs.pipeline import RunFailed
 from ray_jobs.unit import unit_settings

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from corpus.config import ConfigError, load_config
-from corpus.s3 import s3_client
+from corpus.storage.s3 import s3_client
 from corpus.stats import Stats
 from filters import reference_text as rt
 from filters.decontam import BenchmarkError, Decontaminator, ngram_hashes

@@ -15,7 +15,7 @@ import yaml
 
 from corpus import mix as mixing
 from corpus.megatron import IndexedDataset
-from corpus.s3 import s3_client
+from corpus.storage.s3 import s3_client
 from corpus.storage import open_input, open_storage
 from tests.conftest import DATA, WARC
 from tests.runs import run_serial

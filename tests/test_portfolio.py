@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from corpus.accounting.report import usd
 from corpus.cli import app
-from corpus.s3 import s3_client
+from corpus.storage.s3 import s3_client
 from tests.test_report import _chromium, _Texts
 
 

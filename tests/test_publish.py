@@ -8,9 +8,10 @@ import time
 import pytest
 
 from corpus.config import load_config
-from corpus.manifest import MANIFEST, manifest_bytes
-from corpus.publish import PublishRefused, publish_manifest, read_manifest
-from corpus.s3 import S3Storage, parse_s3_uri, s3_client
+from corpus.layout import MANIFEST
+from corpus.manifest import manifest_bytes, read_manifest
+from corpus.publish import PublishRefused, publish_manifest
+from corpus.storage.s3 import S3Storage, parse_s3_uri, s3_client
 from corpus.storage import open_storage
 from ray_jobs.finalize import finalize
 from ray_jobs.pipeline import plan_units

@@ -33,7 +33,7 @@ def local_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def s3_run(s3_endpoint):
     """One run on S3 for the tests that only read it."""
-    from corpus.s3 import s3_client
+    from corpus.storage.s3 import s3_client
 
     s3_client().create_bucket(Bucket="pull-tests")
     run_serial("s3://pull-tests/runs/demo", **SETTINGS)

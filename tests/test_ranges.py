@@ -7,7 +7,7 @@ import pytest
 
 from corpus.accounting import meter
 from corpus.config import RunConfig, SelectConfig
-from corpus.s3 import s3_client
+from corpus.storage.s3 import s3_client
 from corpus.stats import Stats
 from corpus.storage import LocalStorage, open_input
 from crawlers.ranges import coalesce, fetch_members, iter_ranged_records

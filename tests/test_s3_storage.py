@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from corpus.accounting import meter
-from corpus.s3 import ObjectExists, S3Storage, expand_s3, open_s3_object, parse_s3_uri
+from corpus.storage.s3 import ObjectExists, S3Storage, expand_s3, open_s3_object, parse_s3_uri
 from corpus.stats import Stats
 from corpus.storage import expand_inputs, open_input, open_storage
 from crawlers.warc import iter_records

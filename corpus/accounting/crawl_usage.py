@@ -18,12 +18,11 @@ import time
 from typing import Any
 
 from corpus.accounting import meter
+from corpus.layout import CRAWL_USAGE as USAGE_FILE, WARC_DIR
 from corpus.storage import open_storage
 
 log = logging.getLogger(__name__)
 
-USAGE_FILE = "_crawl/usage.json"
-WARC_DIR = "/warc/"
 
 
 def record_session(
@@ -62,7 +61,7 @@ def crawls_behind(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     share of its WARC bytes the run read and its totals; inputs from elsewhere are skipped."""
     read: dict[str, int] = {}
     for item in inputs:
-        root, sep, name = item["uri"].rpartition(WARC_DIR)
+        root, sep, name = item["uri"].rpartition(f"/{WARC_DIR}/")
         if sep and "/" not in name and name.endswith(".warc.gz"):
             read[root] = read.get(root, 0) + (item["input_bytes"] or 0)
     found = []

@@ -23,7 +23,8 @@ from typing import Any
 
 from corpus.accounting.report import CSS, _bars, _card, krw, usd
 from corpus.layout import COST_JSON, MANIFEST, REPORT_HTML, WORK
-from corpus.storage import open_storage
+from corpus.storage import is_local, local_path, open_storage
+from corpus.storage.atomic import write_atomic
 
 INDEX_HTML = "index.html"
 LANG_NAMES = {"en": "English", "ko": "Korean"}
@@ -65,11 +66,8 @@ def write_portfolio(prefixes: list[str], output: str) -> Path:
     runs = find_runs(prefixes)
     site = Path(output)
     page = render_portfolio(runs, site)
-    site.mkdir(parents=True, exist_ok=True)
     target = site / INDEX_HTML
-    partial = target.with_suffix(".html.part")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, target)
+    write_atomic(target, page.encode("utf-8"))
     return target
 
 
@@ -157,10 +155,10 @@ def _run_roots(prefix: str) -> list[str]:
 
 def _link(run: Run, site: Path) -> str:
     """A link to the run's report: relative for a local run, the s3 URI as text otherwise."""
-    if run.uri.startswith("s3://"):
+    if not is_local(run.uri):
         return f"<code>{escape(run.uri.rstrip('/') + '/' + REPORT_HTML)}</code>"
-    target = os.path.relpath(Path(run.uri).resolve() / REPORT_HTML, site.resolve())
-    return f"<a href=\"{escape(Path(target).as_posix())}\">report.html</a>"
+    target = os.path.relpath(local_path(run.uri).resolve() / REPORT_HTML, site.resolve())
+    return f"<a href=\"{escape(Path(target).as_posix())}\">{REPORT_HTML}</a>"
 
 
 def _name(lang: str) -> str:

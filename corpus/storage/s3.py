@@ -1,5 +1,8 @@
-"""S3 (or any S3-compatible store) as run storage and as an input source.
+"""The S3 backend: S3 (or any S3-compatible store) as run storage and as an input source.
 
+A write is one PUT, or a multipart upload completed only when every part is
+in, so a reader sees the whole object or none; a create-only write sends
+`If-None-Match: *`. The boto3 client is made here and nowhere else.
 The client comes from boto3's standard chain: credentials from the environment,
 shared files or an instance role; the endpoint from `AWS_ENDPOINT_URL` when set,
 so MinIO, SeaweedFS, R2 or a test server work unchanged. Throttling and 5xx
@@ -17,20 +20,21 @@ import io
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from corpus.accounting import meter
-from corpus.atomic import open_temp_beside
+from corpus.storage.atomic import atomic_file
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PART_SIZE = 64 * 1024 * 1024
 READ_BUFFER = 8 * 1024 * 1024
 RETRIES = Config(retries={"max_attempts": 10, "mode": "standard"}, connect_timeout=10, read_timeout=120)
 GLOB_CHARS = "*?["
+S3_SCHEME = "s3://"
 
 
 class ObjectExists(FileExistsError):
@@ -39,9 +43,9 @@ class ObjectExists(FileExistsError):
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """`s3://bucket/key/path` -> (`bucket`, `key/path`); the key may be empty."""
-    if not uri.startswith("s3://"):
+    if not uri.startswith(S3_SCHEME):
         raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    bucket, _, key = uri[len(S3_SCHEME) :].partition("/")
     if not bucket:
         raise ValueError(f"no bucket in {uri!r}: expected s3://BUCKET/PREFIX")
     return bucket, key
@@ -75,6 +79,10 @@ class S3Storage:
     def url(self, rel: str) -> str:
         return f"s3://{self.bucket}/{self.key(rel)}"
 
+    def checked_url(self, rel: str) -> str:
+        """The URL of `rel`: a key has no symlinks to lead it out of the prefix."""
+        return self.url(rel)
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         self._put(rel, data)
 
@@ -102,20 +110,14 @@ class S3Storage:
 
     def download_file(self, rel: str, local_path: str | Path) -> None:
         """Streams to a temp file beside `local_path`, renamed into place when whole."""
-        target = Path(local_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = open_temp_beside(target, ".part")
         n = 0
         try:
-            body = self._get(self.key(rel))["Body"]
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in body.iter_chunks(1024 * 1024):
-                    handle.write(chunk)
-                    n += len(chunk)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            with atomic_file(Path(local_path), suffix=".part") as tmp:
+                body = self._get(self.key(rel))["Body"]
+                with open(tmp, "wb") as handle:
+                    for chunk in body.iter_chunks(1024 * 1024):
+                        handle.write(chunk)
+                        n += len(chunk)
         finally:
             meter.count_request("GET", n)
 
@@ -214,6 +216,41 @@ def expand_s3(pattern: str) -> list[str]:
         return [f"s3://{bucket}/{k}" for k in list_keys(bucket, prefix) if not k.endswith("/")]
     keys = list_keys(bucket, key[:glob_at])
     return [f"s3://{bucket}/{k}" for k in keys if fnmatch.fnmatchcase(k, key)]
+
+
+class S3Backend:
+    """`s3://BUCKET/KEY` on AWS or any S3-compatible store."""
+
+    local = False
+
+    def open_storage(self, uri: str) -> S3Storage:
+        return S3Storage(uri)
+
+    def open_input(self, uri: str) -> BinaryIO:
+        return open_s3_object(uri)
+
+    def input_identity(self, uri: str) -> dict[str, object]:
+        head = head_object(*parse_s3_uri(uri))
+        if head is None:
+            return {"size": None}
+        return {"size": int(head["ContentLength"]), "etag": head.get("ETag")}
+
+    def expand(self, pattern: str) -> list[str]:
+        return expand_s3(pattern)
+
+    def read_range(self, uri: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of the object, in one ranged GET; FileNotFoundError when it is not there."""
+        bucket, key = parse_s3_uri(uri)
+        try:
+            answer = s3_client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        except ClientError as exc:
+            meter.count_request("GET")
+            if _code(exc) in ("NoSuchKey", "404"):
+                raise FileNotFoundError(uri) from None
+            raise
+        data = answer["Body"].read()
+        meter.count_request("GET", len(data))
+        return data
 
 
 class _RangeReader(io.RawIOBase):

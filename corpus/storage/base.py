@@ -1,0 +1,49 @@
+"""What every store offers: a root of relative paths (`Storage`) and the per-URI reads (`Backend`).
+
+Its own module, importing nothing of corpus, so the backends and the scheme
+registry share these contracts without importing each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+class UnknownScheme(ValueError):
+    """A URI names a scheme no backend is registered for."""
+
+
+class Storage(Protocol):
+    """A root (folder or bucket prefix) holding relative paths with '/' separators.
+
+    Every write is whole or absent from a reader's point of view (`write_bytes`,
+    `upload_file`), which is what lets the resume ledger trust that a file that
+    exists is complete; `create_exclusive` also refuses to replace anything
+    (FileExistsError), for the output's claim and the manifest.
+    """
+
+    uri: str
+
+    def write_bytes(self, rel: str, data: bytes) -> None: ...
+    def create_exclusive(self, rel: str, data: bytes) -> None: ...
+    def upload_file(self, rel: str, local_path: str | Path) -> None: ...
+    def read_bytes(self, rel: str) -> bytes: ...
+    def download_file(self, rel: str, local_path: str | Path) -> None: ...
+    def exists(self, rel: str) -> bool: ...
+    def list(self, prefix: str = "") -> list[str]: ...
+    def delete(self, rel: str) -> None: ...
+    def url(self, rel: str) -> str: ...
+    def checked_url(self, rel: str) -> str: ...
+
+
+class Backend(Protocol):
+    """One scheme's store: roots to write under, and reads of single objects by URI."""
+
+    local: bool  # URIs of this scheme name files on this machine's filesystem
+
+    def open_storage(self, uri: str) -> Storage: ...
+    def open_input(self, uri: str) -> BinaryIO: ...
+    def input_identity(self, uri: str) -> dict[str, object]: ...
+    def expand(self, pattern: str) -> list[str]: ...
+    def read_range(self, uri: str, start: int, end: int) -> bytes: ...
