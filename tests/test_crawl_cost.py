@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.accounting.crawl_usage import USAGE_FILE, crawls_behind
+from corpus.accounting.crawl_usage import crawls_behind
+from corpus.layout import CRAWL_USAGE as USAGE_FILE
 from ray_jobs.crawl import crawl
 from tests.crawl_site import LocalSite, crawl_config
 from tests.runs import run_serial

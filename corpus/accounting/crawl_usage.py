@@ -18,11 +18,10 @@ import time
 from typing import Any
 
 from corpus.accounting import meter
-from corpus.layout import CRAWL_USAGE as USAGE_FILE, WARC_DIR
+from corpus.layout import CRAWL_USAGE, WARC_DIR
 from corpus.storage import open_storage
 
 log = logging.getLogger(__name__)
-
 
 
 def record_session(
@@ -38,7 +37,7 @@ def record_session(
 ) -> dict[str, Any]:
     """Append this invocation to the crawl's usage file; returns the file's new content."""
     store = open_storage(output)
-    usage = json.loads(store.read_bytes(USAGE_FILE)) if store.exists(USAGE_FILE) else {"sessions": [], "warc_bytes": {}}
+    usage = json.loads(store.read_bytes(CRAWL_USAGE)) if store.exists(CRAWL_USAGE) else {"sessions": [], "warc_bytes": {}}
     usage["sessions"].append(
         {
             "finished": time.time(),
@@ -52,7 +51,7 @@ def record_session(
         }
     )
     usage["warc_bytes"].update(warc_bytes)  # a resumed local crawl appends to its last file: the newest size holds
-    store.write_bytes(USAGE_FILE, json.dumps(usage, indent=1).encode())
+    store.write_bytes(CRAWL_USAGE, json.dumps(usage, indent=1).encode())
     return usage
 
 
@@ -68,11 +67,11 @@ def crawls_behind(inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for root, n_bytes in sorted(read.items()):
         store = open_storage(root)
         try:
-            if not store.exists(USAGE_FILE):
+            if not store.exists(CRAWL_USAGE):
                 continue
-            usage = json.loads(store.read_bytes(USAGE_FILE))
+            usage = json.loads(store.read_bytes(CRAWL_USAGE))
         except (OSError, ValueError) as exc:  # the run's cost must not fail over a crawl's bookkeeping
-            log.warning("%s/%s unreadable (%s): the crawl's cost is left out", root, USAGE_FILE, exc)
+            log.warning("%s/%s unreadable (%s): the crawl's cost is left out", root, CRAWL_USAGE, exc)
             continue
         total = sum(usage["warc_bytes"].values())
         sessions = usage["sessions"]
