@@ -3,6 +3,7 @@
 A write is one PUT, or a multipart upload completed only when every part is
 in, so a reader sees the whole object or none; a create-only write sends
 `If-None-Match: *`. The boto3 client is made here and nowhere else.
+
 The client comes from boto3's standard chain: credentials from the environment,
 shared files or an instance role; the endpoint from `AWS_ENDPOINT_URL` when set,
 so MinIO, SeaweedFS, R2 or a test server work unchanged. Throttling and 5xx
@@ -104,7 +105,7 @@ class S3Storage:
             self._multipart(rel, Path(local_path))
 
     def read_bytes(self, rel: str) -> bytes:
-        body = self._get(self.key(rel))["Body"].read()
+        body = get_object(self.bucket, self.key(rel))["Body"].read()
         meter.count_request("GET", len(body))
         return body
 
@@ -113,7 +114,7 @@ class S3Storage:
         n = 0
         try:
             with atomic_file(Path(local_path), suffix=".part") as tmp:
-                body = self._get(self.key(rel))["Body"]
+                body = get_object(self.bucket, self.key(rel))["Body"]
                 with open(tmp, "wb") as handle:
                     for chunk in body.iter_chunks(1024 * 1024):
                         handle.write(chunk)
@@ -130,14 +131,6 @@ class S3Storage:
     def delete(self, rel: str) -> None:
         s3_client().delete_object(Bucket=self.bucket, Key=self.key(rel))
         meter.count_request("DELETE")
-
-    def _get(self, key: str, **extra: Any) -> dict:
-        try:
-            return s3_client().get_object(Bucket=self.bucket, Key=key, **extra)
-        except ClientError as exc:
-            if _code(exc) in ("NoSuchKey", "404"):
-                raise FileNotFoundError(f"s3://{self.bucket}/{key}: no such object") from None
-            raise
 
     def _put(self, rel: str, data: bytes, **extra: Any) -> None:
         meter.count_request("PUT", len(data))
@@ -170,6 +163,16 @@ class S3Storage:
             meter.count_request("DELETE")
             client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
+
+
+def get_object(bucket: str, key: str, **extra: Any) -> dict:
+    """The GET answer (its `Body` still to read); FileNotFoundError when there is no such object."""
+    try:
+        return s3_client().get_object(Bucket=bucket, Key=key, **extra)
+    except ClientError as exc:
+        if _code(exc) in ("NoSuchKey", "404"):
+            raise FileNotFoundError(f"s3://{bucket}/{key}: no such object") from None
+        raise
 
 
 def head_object(bucket: str, key: str) -> dict | None:
@@ -240,13 +243,10 @@ class S3Backend:
 
     def read_range(self, uri: str, start: int, end: int) -> bytes:
         """Bytes [start, end) of the object, in one ranged GET; FileNotFoundError when it is not there."""
-        bucket, key = parse_s3_uri(uri)
         try:
-            answer = s3_client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
-        except ClientError as exc:
+            answer = get_object(*parse_s3_uri(uri), Range=f"bytes={start}-{end - 1}")
+        except (ClientError, FileNotFoundError):
             meter.count_request("GET")
-            if _code(exc) in ("NoSuchKey", "404"):
-                raise FileNotFoundError(uri) from None
             raise
         data = answer["Body"].read()
         meter.count_request("GET", len(data))
