@@ -14,7 +14,6 @@ from rich.table import Table
 from corpus_cli.app import app, fail, usage
 
 
-# --- corpus report / corpus budget (cost accounting) -----------------------------------------
 PricesOpt = typer.Option(None, "--prices", help="your price sheet YAML, merged over the defaults")
 InstanceOpt = typer.Option("c7i.4xlarge", "--instance", help="instance type in the price sheet")
 MarketOpt = typer.Option("on_demand", "--market", help="on_demand or spot")

@@ -26,7 +26,6 @@ from corpus_cli.app import (
 )
 
 
-# --- corpus submit / status / logs / stop (Ray cluster, Jobs API) ----------------------
 AddressOpt = typer.Option(
     None,
     "--address",
