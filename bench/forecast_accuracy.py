@@ -55,7 +55,7 @@ def pilot_and_run(workdir: Path, seed: int) -> tuple[dict[str, Any], dict[str, A
 
 def serial_run(inputs: list[Path], out: Path) -> dict[str, Any]:
     """`corpus run --serial` in a fresh process (start-up and all), returning its cost.json."""
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress", "--output", str(out)]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress", "--output", str(out)]
     for path in inputs:
         cmd += ["--input", str(path)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

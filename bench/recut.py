@@ -82,7 +82,7 @@ def child_cpu(args: list[str]) -> float:
     """user+sys CPU seconds of `corpus ARGS` run as a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "corpus.cli", *args], check=False, capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-m", "corpus_cli", *args], check=False, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"corpus {' '.join(args)} failed:\n{done.stderr[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

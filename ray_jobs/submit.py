@@ -30,8 +30,8 @@ from corpus.storage import is_local, local_path
 
 JOB_PREFIX = "corpus-"
 JOB_CONFIG = "corpus-job.json"
-# What a worker needs to import and run every stage; nothing else is uploaded.
-PROJECT_DIRS = ("corpus", "crawlers", "filters", "dedup", "ray_jobs", "models")
+# What the job (`python -m corpus_cli`) and its workers import, and the models; nothing else is uploaded.
+PROJECT_DIRS = ("corpus_cli", "corpus", "crawlers", "filters", "dedup", "ray_jobs", "models")
 TOKEN_PATH_ENV = "RAY_AUTH_TOKEN_PATH"
 TERMINAL = {"SUCCEEDED", "FAILED", "STOPPED"}
 
@@ -76,7 +76,7 @@ def submit(cfg: RunConfig, address: str | None, verb: Verb = "run") -> Submissio
         try:
             with _asking("submit the job"):
                 client.submit_job(
-                    entrypoint=f"python -m corpus.cli {verb} {JOB_CONFIG} --no-progress --verbose",
+                    entrypoint=f"python -m corpus_cli {verb} {JOB_CONFIG} --no-progress --verbose",
                     submission_id=job_id,
                     runtime_env=env,
                     metadata={"corpus_run": base, "output": cfg.crawl.output if verb == "crawl" else cfg.output},

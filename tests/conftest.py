@@ -124,7 +124,7 @@ def serial_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("serial-run") / "out"
     inputs = [WARC / "dolma" / "sample-0000.warc.gz", WARC / "constructed" / "aeb_and_korean_feeds.warc.gz"]
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress", "--output", str(out)]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress", "--output", str(out)]
     for path in inputs:
         cmd += ["--input", str(path)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

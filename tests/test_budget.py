@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from corpus.accounting.budget import forecast
 from corpus.accounting.prices import load_prices
 from corpus.accounting.target import BudgetError, parse_target
-from corpus.cli import app
+from corpus_cli.main import app
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import QualityConfig, load_config
+from corpus_cli.main import app
 from filters import junk_pages
 from filters import reference_text as rt
 from filters.calibrate import CalibrationError, Labelled, calibrate

@@ -142,7 +142,7 @@ def test_corpus_run_takes_a_selection_instead_of_input_files(layout, index_parqu
     import yaml
     from typer.testing import CliRunner
 
-    from corpus.cli import app
+    from corpus_cli.main import app
 
     config = tmp_path / "korean.yaml"
     config.write_text(yaml.safe_dump({

@@ -107,7 +107,7 @@ def test_two_runs_with_different_settings_started_together_publish_one_whole_run
 
 def _start_cli(output: str, settings: dict) -> subprocess.Popen:
     sets = [f"--set={key}={json.dumps(value)}" for key, value in settings.items()]
-    command = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress",
+    command = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress",
                "--input", str(DEMO_WARC), "--output", output, *sets]  # fmt: skip
     return subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

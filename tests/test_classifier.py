@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import QualityConfig
 from corpus.stats import Stats
+from corpus_cli.main import app
 from filters import reference_text as rt
 from filters.classifier import QualityClassifier, TrainSettings, split, train
 from filters.eval_sets import evaluation_sets

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from corpus.cli import app
+from corpus_cli.main import app
 from tests.conftest import DEMO_WARC
 
 RUN = ["run", "--input", str(DEMO_WARC), "--output", "out"]
@@ -78,7 +78,7 @@ def test_a_missing_input_is_refused_before_ray_starts():
 
 @pytest.mark.slow
 def test_ray_failing_to_start_is_a_failed_line_not_a_traceback(tmp_path):
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--input", str(DEMO_WARC), "--output", str(tmp_path / "out"),
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--input", str(DEMO_WARC), "--output", str(tmp_path / "out"),
            "--no-progress", "--set", "ray.object_store_memory_mb=100000000"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr[-2000:]

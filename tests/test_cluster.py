@@ -27,7 +27,7 @@ import yaml
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus.cli import app
+from corpus_cli.main import app
 from crawlers.fetch import host_key
 from ray_jobs.crawl import partition_of
 from tests.crawl_site import crawl_config, linked_sites

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from corpus.cli import app
 from corpus.config import CrawlConfig, RayConfig
+from corpus_cli.main import app
 from crawlers.fetch import host_key
 from ray_jobs.crawl import CrawlFailed, crawl, partition_of
 from tests.crawl_site import LocalSite, crawl_config, html_page, korquad_articles, linked_sites, page

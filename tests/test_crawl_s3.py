@@ -135,7 +135,7 @@ def test_cli_crawls_to_s3_on_ray_with_hosts_split_between_partitions(s3_bucket, 
         seeds = tmp_path / "seeds.txt"
         seeds.write_text(sites[0].url("/") + "\n")
         result = subprocess.run(
-            [sys.executable, "-m", "corpus.cli", "crawl", str(config), "--seeds", str(seeds), "--output", output],
+            [sys.executable, "-m", "corpus_cli", "crawl", str(config), "--seeds", str(seeds), "--output", output],
             cwd=REPO, capture_output=True, text=True, timeout=100,
         )
     finally:

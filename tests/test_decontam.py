@@ -144,7 +144,7 @@ def test_a_run_drops_contaminated_pages_and_counts_them_by_benchmark(suite, tmp_
     write_warc(tmp_path / "in.warc.gz", pages)
     (tmp_path / "run.yaml").write_text(yaml.safe_dump({"decontam": {"benchmarks": config["decontam.benchmarks"]}}))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "corpus.cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
     cmd += ["--input", str(tmp_path / "in.warc.gz"), "--output", str(out)]
     cmd += [f"--set={key}={value}" for key, value in FILTERS_OFF.items()]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -179,7 +179,7 @@ def test_a_run_with_an_unreadable_benchmark_is_refused_before_any_work(tmp_path)
     (tmp_path / "run.yaml").write_text(
         f"decontam:\n  benchmarks:\n    - name: kmmlu\n      files: [{tmp_path}/missing.parquet]\n", encoding="utf-8"
     )
-    cmd = [sys.executable, "-m", "corpus.cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", str(tmp_path / "run.yaml"), "--serial", "--no-progress"]
     done = subprocess.run(cmd + ["--input", str(DEMO_WARC), "--output", str(tmp_path / "out")], capture_output=True, text=True)
     assert done.returncode == 2 and "missing.parquet" in done.stderr and "kmmlu" in done.stderr
     assert not (tmp_path / "out").exists()

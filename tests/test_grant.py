@@ -14,7 +14,7 @@ from corpus.accounting.budget import forecast
 from corpus.accounting.cost import GIB
 from corpus.accounting.grant import grant_budget, parse_month
 from corpus.accounting.prices import load_prices
-from corpus.cli import app
+from corpus_cli.main import app
 
 START = dt.date(2027, 1, 4)
 

@@ -3,8 +3,8 @@
 Every module of the project packages is parsed, imports inside functions included
 (they hide circles from Python but not from the next engineer), and each import
 is checked against the floors: the core `corpus` imports only itself; the stage
-packages import `corpus` and themselves; `ray_jobs` imports those; the CLI on
-top imports everything.
+packages import `corpus` and themselves; `ray_jobs` imports those; the CLI,
+`corpus_cli`, on top imports everything, and nothing imports it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import graphlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FLOORS = {"corpus": 0, "crawlers": 1, "filters": 1, "dedup": 1, "ray_jobs": 2}
-CLI_FLOOR = 3
-# The CLI still lives inside the core; until it moves to its own package it counts as the top floor.
-CLI_INSIDE_CORE = "corpus.cli"
+FLOORS = {"corpus": 0, "crawlers": 1, "filters": 1, "dedup": 1, "ray_jobs": 2, "corpus_cli": 3}
 
 
 def project_modules(root: Path) -> dict[str, Path]:
@@ -62,8 +59,6 @@ def import_graph(root: Path) -> dict[str, set[str]]:
 
 def home(module: str) -> tuple[str, int]:
     """The package a module belongs to for layering, and that package's floor."""
-    if module == CLI_INSIDE_CORE or module.startswith(CLI_INSIDE_CORE + "."):
-        return "cli", CLI_FLOOR
     top = module.split(".")[0]
     return top, FLOORS[top]
 
@@ -91,7 +86,7 @@ def circle(graph: dict[str, set[str]]) -> list[str]:
 
 def test_project_has_no_circle_and_no_back_import() -> None:
     graph = import_graph(REPO)
-    assert "corpus.config" in graph and "ray_jobs.pipeline" in graph  # the walk found the project
+    assert {"corpus.config", "ray_jobs.pipeline", "corpus_cli.main"} <= graph.keys()  # the walk found the project
     assert circle(graph) == [], "import circle: " + " -> ".join(circle(graph))
     assert back_imports(graph) == []
 
@@ -126,15 +121,27 @@ def test_checker_catches_a_circle_inside_one_package(tmp_path: Path) -> None:
     assert circle(graph) in (["corpus.budget", "corpus.config", "corpus.budget"], ["corpus.config", "corpus.budget", "corpus.config"])
 
 
+def test_checker_catches_an_import_of_the_cli_from_below(tmp_path: Path) -> None:
+    """The CLI is the top floor: a job, a stage or the core that reaches for its helpers runs back up."""
+    write_package(tmp_path, {
+        "corpus_cli/app.py": "from corpus.config import load_config\n",
+        "corpus/config.py": "def load_config():\n    from corpus_cli.app import usage\n",
+        "ray_jobs/submit.py": "from corpus_cli.app import build_config\n",
+    })
+    graph = import_graph(tmp_path)
+    assert back_imports(graph) == ["corpus.config -> corpus_cli.app", "ray_jobs.submit -> corpus_cli.app"]
+    assert sorted(set(circle(graph))) == ["corpus.config", "corpus_cli.app"]
+
+
 def test_checker_allows_imports_down_the_floors(tmp_path: Path) -> None:
     write_package(tmp_path, {
         "corpus/schema.py": "X = 1\n",
-        "corpus/cli.py": "from ray_jobs.pipeline import run\nfrom filters.quality import RULES\n",
+        "corpus_cli/run.py": "from ray_jobs.pipeline import run\nfrom filters.quality import RULES\n",
         "filters/quality.py": "from corpus.schema import X\nRULES = []\n",
         "dedup/minhash.py": "from filters.quality import RULES\n",
         "ray_jobs/pipeline.py": "from corpus import schema\nfrom filters import quality\n\ndef run():\n    pass\n",
     })
     graph = import_graph(tmp_path)
-    assert graph["corpus.cli"] == {"ray_jobs.pipeline", "filters.quality"}
+    assert graph["corpus_cli.run"] == {"ray_jobs.pipeline", "filters.quality"}
     assert circle(graph) == []
     assert back_imports(graph) == ["dedup.minhash -> filters.quality"]  # stage packages stay apart

@@ -130,7 +130,7 @@ def test_usage_errors_are_named():
 
 
 def _mix(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "corpus.cli", "mix", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "corpus_cli", "mix", *args], capture_output=True, text=True, timeout=300)
 
 
 def _blended_draw(pairs: list[tuple[float, str]], samples: int) -> dict[str, int]:

@@ -152,7 +152,7 @@ def test_rerun_skips_completed_units(tmp_path, demo_run):
 
 
 def corpus_cli(*args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "corpus.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "corpus_cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
 @pytest.mark.slow

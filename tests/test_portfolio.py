@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.accounting.report import usd
-from corpus.cli import app
 from corpus.storage.s3 import s3_client
+from corpus_cli.main import app
 from tests.test_report import _chromium, _Texts
 
 

@@ -11,10 +11,10 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.pull import pull
 from corpus.shards import UnknownLanguage, iter_documents
 from corpus.storage import open_storage
+from corpus_cli.main import app
 from tests.conftest import REPO
 from tests.fake_runs import publish_fake_run
 from tests.runs import run_serial
@@ -170,7 +170,7 @@ def test_a_resumed_pull_removes_the_part_file_an_interrupted_one_left(s3_bucket,
     publish_fake_run(run, {shard: blob})
     dest = tmp_path / "dest"
     folder = dest / "shards/lang=ko"
-    command = [sys.executable, "-c", "from corpus.cli import main; main()", "pull", run, str(dest), "--no-progress"]
+    command = [sys.executable, "-c", "from corpus_cli.main import main; main()", "pull", run, str(dest), "--no-progress"]
     puller = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO)})
     deadline = time.monotonic() + 120
     while puller.poll() is None and time.monotonic() < deadline and not _partial_files(folder):

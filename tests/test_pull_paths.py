@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.pull import pull
 from corpus.shards import iter_documents
 from corpus.storage import open_storage
+from corpus_cli.main import app
 from tests.fake_runs import publish_fake_run
 
 SECRET = b"a file outside the run that a hostile manifest points at\n"

@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import load_config
 from corpus.pull import pull
+from corpus_cli.main import app
 from ray_jobs.recut import original_config, recut
 from tests.conftest import DEMO_WARC, WARC
 
@@ -58,7 +58,7 @@ def stages(run: Path) -> dict:
 
 
 def cli_run(output: Path, inputs: list[Path], *sets: str) -> None:
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress", "--output", str(output)]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress", "--output", str(output)]
     for path in inputs:
         cmd += ["--input", str(path)]
     for item in sets:

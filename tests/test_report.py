@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from corpus.accounting.budget import forecast
 from corpus.accounting.prices import load_prices
 from corpus.accounting.report import usd
-from corpus.cli import app
+from corpus_cli.main import app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HEADLESS = [

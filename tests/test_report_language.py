@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import ConfigError, load_config
+from corpus_cli.main import app
 from tests.test_report import _chromium, _Texts
 
 NUMBER = re.compile(r"\d[\d,.]*")

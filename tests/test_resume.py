@@ -34,7 +34,7 @@ pytestmark = pytest.mark.timeout(300)
 def test_killed_run_resumes_skipping_finished_units_and_matches(five_warcs, five_warc_run, tmp_path):
     out = tmp_path / "out"
     reference = reference_at(five_warc_run, five_warc_config(five_warcs, out))
-    command = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress",
+    command = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress",
                "--input", f"{five_warcs}/*.warc.gz", "--output", str(out)]  # fmt: skip
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -115,7 +115,7 @@ def test_a_killed_run_without_pii_resumed_with_pii_publishes_no_raw_pii(korean_p
     """The issue's probe: killed with pii.enabled=false, rerun into the same output with PII on."""
     out = tmp_path / "out"
     settings = {"quality.enabled": False, "dedup.enabled": False}
-    command = [sys.executable, "-m", "corpus.cli", "run", "--serial", "--no-progress", "--set", "pii.enabled=false",
+    command = [sys.executable, "-m", "corpus_cli", "run", "--serial", "--no-progress", "--set", "pii.enabled=false",
                "--input", f"{korean_pii_inputs}/*.warc.gz", "--output", str(out),
                *[f"--set={k}=false" for k in settings]]  # fmt: skip
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

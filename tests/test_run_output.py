@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def corpus_run(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "corpus.cli", "run", *args]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=500, **kwargs)
 
 
@@ -34,7 +34,7 @@ def test_a_run_shows_its_own_progress_and_a_cost_summary_then_a_rerun_is_already
 
 def test_a_local_ray_runtime_that_dies_is_a_failed_line_saying_rerun(tmp_path):
     inputs = sorted(str(p) for p in WARC.glob("*/*.warc.gz")) + [str(DEMO_WARC)]
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--output", str(tmp_path / "out"), "--no-progress", "--workers", "1"]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--output", str(tmp_path / "out"), "--no-progress", "--workers", "1"]
     for path in inputs:
         cmd += ["--input", path]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

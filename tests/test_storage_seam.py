@@ -119,3 +119,14 @@ def test_an_exclusive_atomic_write_refuses_an_existing_file_and_leaves_no_temp(t
         write_atomic(target, b"theirs", exclusive=True)
     assert target.read_bytes() == b"mine"
     assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_a_run_from_an_unknown_scheme_is_refused_before_any_work(tmp_path):
+    from typer.testing import CliRunner
+
+    from corpus_cli.main import app
+
+    answer = CliRunner().invoke(app, ["run", "--input", "gs://bucket/a.warc.gz", "--output", str(tmp_path / "out")])
+    assert answer.exit_code == 2, answer.output
+    assert "no storage is registered for gs:// URIs" in answer.output
+    assert not (tmp_path / "out").exists()

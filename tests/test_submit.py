@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import REPO_ROOT, RunConfig, load_config
+from corpus_cli.main import app
 from ray_jobs.submit import (
     JOB_CONFIG,
     auth_headers,
@@ -78,7 +78,7 @@ def test_package_carries_code_models_and_the_job_config(tmp_path):
     root = package_project(cfg, tmp_path / "pkg")
     lid = root / "models/lid.176.ftz"  # git-ignored in the repo, so it must be copied on purpose
     assert lid.read_bytes() == (REPO_ROOT / "models/lid.176.ftz").read_bytes()
-    assert (root / "ray_jobs/pipeline.py").is_file() and (root / "corpus/cli.py").is_file()
+    assert (root / "ray_jobs/pipeline.py").is_file() and (root / "corpus_cli/main.py").is_file()
     assert not list(root.rglob("__pycache__")) and not (root / ".venv").exists() and not (root / "tests").exists()
     assert RunConfig.model_validate_json((root / JOB_CONFIG).read_text()) == cfg
 
@@ -216,7 +216,7 @@ def test_a_job_failing_on_a_missing_module_says_how_to_install_the_project():
     from ray_jobs.submit import _state
 
     log = "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'typer'\n"
-    info = JobDetails(type=JobType.SUBMISSION, status=JobStatus.FAILED, entrypoint="python -m corpus.cli run",
+    info = JobDetails(type=JobType.SUBMISSION, status=JobStatus.FAILED, entrypoint="python -m corpus_cli run",
                       submission_id="corpus-1", message=f"Job entrypoint command failed with exit code 1, last available logs:\n{log}")
     state = _state(info)
     assert "no module 'typer'" in state.message and "ray.install_dependencies=true" in state.message

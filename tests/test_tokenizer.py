@@ -10,11 +10,11 @@ import pytest
 from tokenizers import Tokenizer
 from typer.testing import CliRunner
 
-from corpus.cli import app
 from corpus.config import TokenizerConfig, TokenizerTrainConfig
 from corpus.shards import iter_documents
 from corpus.stats import Stats
 from corpus.tokenizer import EOD, TokenCounter, load_tokenizer, tokenizer_info, train_tokenizer, write_loader_files
+from corpus_cli.main import app
 from tests.runs import run_serial
 
 

@@ -13,7 +13,7 @@ import pytest
 from filters.langid import DEFAULT_LID_MODEL
 from tests.conftest import DEMO_WARC, REPO
 
-PACKAGES = ("corpus", "crawlers", "dedup", "filters", "ray_jobs")
+PACKAGES = ("corpus", "corpus_cli", "crawlers", "dedup", "filters", "ray_jobs")
 
 
 @pytest.mark.ray

@@ -24,7 +24,7 @@ from corpus.storage.local import LocalBackend, LocalStorage, path_of
 
 __all__ = [
     "Storage", "LocalStorage", "UnknownScheme", "open_storage", "open_input", "input_identity", "read_range",
-    "expand_inputs", "is_local", "local_path", "SCHEMES",
+    "expand", "expand_inputs", "is_local", "local_path", "SCHEMES",
 ]  # fmt: skip
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -51,6 +51,11 @@ def read_range(uri: str, start: int, end: int) -> bytes:
     return backend_for(uri).read_range(uri, start, end)
 
 
+def expand(pattern: str) -> list[str]:
+    """The files a path glob, or the objects an s3:// prefix or glob, matches; empty when none."""
+    return backend_for(pattern).expand(pattern)
+
+
 def expand_inputs(patterns: list[str]) -> list[str]:
     """Input URIs for path globs and s3:// prefixes or globs, sorted, without repeats.
 
@@ -59,7 +64,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     """
     found: set[str] = set()
     for pattern in patterns:
-        found.update(backend_for(pattern).expand(pattern) or [pattern])
+        found.update(expand(pattern) or [pattern])
     return sorted(found)
 
 
