@@ -132,6 +132,7 @@ def test_train_quality_needs_both_classes_of_files(tmp_path):
     assert missing.exit_code == 1 and "none.jsonl" in missing.output
 
 
+@pytest.mark.slow
 def test_training_by_register_fits_the_calibration_half_and_judges_each_register_on_the_other(data_dir, tmp_path):
     from ray_jobs.quality_training import train_by_register
 
