@@ -28,8 +28,9 @@ WARC = DATA / "warc"
 DEMO_WARC = REPO / "data" / "demo" / "demo.warc.gz"
 
 # Fixtures that run a whole pipeline or train a model, here and in test modules
-# (test_pipeline, test_pull, test_classifier): seconds of CPU before the first test using one.
-SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model"}
+# (test_pipeline, test_pull, test_classifier, test_mix): seconds of CPU before the first test using one.
+SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model",
+                 "two_runs"}
 SLOW_CPU_SECONDS = 2.0
 UNMARKED_SLOW_PROPERTY = "unmarked_slow_cpu_seconds"
 CPU_AT_START = pytest.StashKey[float]()
