@@ -44,8 +44,11 @@ tokenizer: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
+# Two workers, whole files each: a file's module fixtures (a pipeline run, a
+# cluster) are built once, and each worker has its own local Ray and S3 server.
+TEST_WORKERS ?= 2
 test: setup browser
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The edit loop: no test that starts Ray or is marked slow (see tests/conftest.py).
 test-fast: setup

@@ -28,10 +28,12 @@ WARC = DATA / "warc"
 DEMO_WARC = REPO / "data" / "demo" / "demo.warc.gz"
 
 # Fixtures that run a whole pipeline or train a model, here and in test modules
-# (test_pipeline, test_pull, test_classifier): seconds of CPU before the first test using one.
-SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model"}
+# (test_pipeline, test_pull, test_classifier, test_mix): seconds of CPU before the first test using one.
+SLOW_FIXTURES = {"serial_run", "five_warc_run", "demo_run_filters_off", "demo_run", "local_run", "s3_run", "small_model",
+                 "two_runs"}
 SLOW_CPU_SECONDS = 2.0
-UNMARKED_SLOW = pytest.StashKey[list[tuple[float, str]]]()
+UNMARKED_SLOW_PROPERTY = "unmarked_slow_cpu_seconds"
+CPU_AT_START = pytest.StashKey[float]()
 
 
 def pytest_configure(config):
@@ -58,23 +60,32 @@ def pytest_runtest_call(item: pytest.Item):
     return result
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[CPU_AT_START] = _cpu_seconds()
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
-    """CPU seconds, not wall time, so a loaded machine does not make every test look slow."""
-    before = _cpu_seconds()
-    result = yield
-    spent = _cpu_seconds() - before
-    if spent > SLOW_CPU_SECONDS and not any(item.get_closest_marker(m) for m in ("slow", "ray")):
-        item.config.stash.setdefault(UNMARKED_SLOW, []).append((spent, item.nodeid))
-    return result
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """CPU seconds, not wall time, so a loaded machine does not make every test look slow.
+
+    Measured from setup to the end of teardown and carried on the teardown report,
+    so the summary sees it under pytest-xdist too (workers send reports, not stashes)."""
+    report = yield
+    if call.when == "teardown" and CPU_AT_START in item.stash:
+        spent = _cpu_seconds() - item.stash[CPU_AT_START]
+        if spent > SLOW_CPU_SECONDS and not any(item.get_closest_marker(m) for m in ("slow", "ray")):
+            report.user_properties.append((UNMARKED_SLOW_PROPERTY, spent))
+    return report
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    unmarked = sorted(config.stash.get(UNMARKED_SLOW, []), reverse=True)
+    reports = [r for kind in terminalreporter.stats.values() for r in kind if getattr(r, "when", None) == "teardown"]
+    unmarked = sorted((spent, r.nodeid) for r in reports for name, spent in r.user_properties if name == UNMARKED_SLOW_PROPERTY)
     if unmarked:
         title = f"not marked slow, over {SLOW_CPU_SECONDS:g} CPU seconds with the fixtures they set up first"
         terminalreporter.section(title)
-        for spent, nodeid in unmarked:
+        for spent, nodeid in reversed(unmarked):
             terminalreporter.write_line(f"{spent:6.1f} s  {nodeid}")
 
 

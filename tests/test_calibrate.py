@@ -36,6 +36,7 @@ def files(data_dir, tmp_path_factory):
     return {"news": news, "wiki": wiki, "menus": menus, "gambling": gambling, "root": root}
 
 
+@pytest.mark.slow
 def test_fitted_thresholds_keep_every_clean_register_and_drop_junk(data_dir):
     clean = [Labelled("wiki", True, rt.korquad_paragraphs(data_dir)[:80]),
              Labelled("news", True, rt.klue_documents(data_dir)[:80])]
@@ -51,6 +52,7 @@ def test_fitted_thresholds_keep_every_clean_register_and_drop_junk(data_dir):
     assert after["gambling"] <= 0.05 and after["seo"] <= 0.05
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_fragment_corpus_run_accepts(files, tmp_path):
     out = tmp_path / "thresholds.yaml"
     result = CliRunner().invoke(app, [

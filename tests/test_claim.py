@@ -61,6 +61,7 @@ def test_a_live_local_run_is_not_mistaken_for_a_dead_one(output):
     assert not open_storage(output).exists(CLAIM), "the holder released its claim"
 
 
+@pytest.mark.slow
 def test_the_claim_of_a_run_that_died_on_this_host_is_taken_over(output):
     claim_of(output, host=socket.gethostname(), pid=dead_pid())
     result = run_serial(output)
@@ -68,10 +69,10 @@ def test_the_claim_of_a_run_that_died_on_this_host_is_taken_over(output):
     assert not open_storage(output).exists(CLAIM), "released when the run ended"
 
 
-def test_a_rerun_of_the_same_run_takes_its_claim_over_from_any_host(output, tmp_path):
-    first = run_serial(str(tmp_path / "elsewhere"))  # the same run's id, written to another place
-    claim_of(output, run_id=first.run_id)
-    assert run_serial(output).run_id == first.run_id
+def test_a_rerun_of_the_same_run_takes_its_claim_over_from_any_host(output, demo_run_filters_off):
+    first = read_manifest(open_storage(str(demo_run_filters_off)))  # the same run's id, written to another place
+    claim_of(output, run_id=first["run_id"])
+    assert run_serial(output).run_id == first["run_id"]
     assert not open_storage(output).exists(CLAIM)
 
 
@@ -81,6 +82,7 @@ def test_the_claim_is_released_when_a_run_fails(output, tmp_path):
     assert not open_storage(output).exists(CLAIM)
 
 
+@pytest.mark.slow
 def test_two_runs_with_different_settings_started_together_publish_one_whole_run(output):
     """The issue's race: the loser is refused (exit 2, no traceback) and has written nothing."""
     settings = [dict(FILTERS_OFF), {**FILTERS_OFF, "langid.languages": ["ko"]}]

@@ -166,10 +166,13 @@ def test_a_crawl_worker_killed_mid_crawl_is_retried_and_each_page_is_published_o
         deadline = time.monotonic() + 60
         while len(_archived(output)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        for proc in psutil.process_iter(["cmdline"]):
-            if "_crawl_task" in " ".join(proc.info["cmdline"] or []):
-                proc.kill()
-                at_kill.update(published=set(_archived(output)), requests=Counter(site.paths()))
+        for proc in psutil.Process().children(recursive=True):  # this session's Ray, not another worker's
+            try:
+                if "_crawl_task" in " ".join(proc.cmdline()):
+                    proc.kill()
+                    at_kill.update(published=set(_archived(output)), requests=Counter(site.paths()))
+            except psutil.Error:
+                continue
 
     with LocalSite(_site(data_dir)) as site:
         killer = threading.Thread(target=kill_the_crawler_once_it_has_published)

@@ -75,6 +75,7 @@ def suite(data_dir, tmp_path_factory):
     return root, config, items, clean_ko, clean_en, rt.news_comment_groups(data_dir)
 
 
+@pytest.mark.slow
 def test_planted_items_are_caught_and_clean_pages_never(suite):
     _, config, items, clean_ko, clean_en, hosts = suite
     stage = Decontaminator(load_config(None, config).decontam)
@@ -99,6 +100,7 @@ def test_planted_items_are_caught_and_clean_pages_never(suite):
     assert {"decontam:klue_nli", "decontam:klue_sts"} <= set(stats.counters)
 
 
+@pytest.mark.slow
 def test_annotate_mode_keeps_every_document_and_lists_its_benchmarks(suite):
     _, config, items, clean_ko, _, hosts = suite
     stage = Decontaminator(load_config(None, {**config, "decontam.mode": "annotate"}).decontam)
@@ -108,6 +110,7 @@ def test_annotate_mode_keeps_every_document_and_lists_its_benchmarks(suite):
     assert table["contaminated"].to_pylist() == [["korquad", "klue_nli"], []]
 
 
+@pytest.mark.slow
 def test_items_too_short_to_judge_are_not_indexed(suite):
     _, config, items, _, _, hosts = suite
     stage = Decontaminator(load_config(None, config).decontam)
@@ -127,6 +130,7 @@ def test_ngrams_of_a_template_are_not_evidence(tmp_path):
     assert Decontaminator(loose).matches([page], ["en"]) == [["mmlu"]]
 
 
+@pytest.mark.slow
 def test_benchmark_files_are_read_from_s3(suite, s3_bucket):
     root, _, items, _, _, hosts = suite
     bucket = s3_bucket.removeprefix("s3://")
@@ -136,6 +140,7 @@ def test_benchmark_files_are_read_from_s3(suite, s3_bucket):
     assert Decontaminator(cfg.decontam).matches([_plant(context, hosts, random.Random(3))], ["ko"]) == [["korquad"]]
 
 
+@pytest.mark.slow
 def test_a_run_drops_contaminated_pages_and_counts_them_by_benchmark(suite, tmp_path):
     _, config, items, clean_ko, _, _ = suite
     contexts = [t for t in items["korquad"] if len(t) > 300][:3]

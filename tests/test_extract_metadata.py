@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
 import trafilatura
 from trafilatura.settings import Extractor
 
@@ -26,6 +27,7 @@ def test_metadata_off_gives_the_same_text_without_title_and_date(data_dir):
     assert full.title  # the real page has one, so the switch is what removed it
 
 
+@pytest.mark.slow
 def test_text_title_and_date_equal_trafilaturas_full_metadata_extraction(data_dir):
     """60 gold pages: the same text, title and date as trafilatura's
     `bare_extraction(with_metadata=True)` with the same options."""

@@ -45,6 +45,7 @@ def test_a_page_past_the_extraction_timeout_is_dropped_and_the_rest_kept(tmp_pat
     assert entry["stats"]["errors"]["extraction_timeout"]["count"] == 1
 
 
+@pytest.mark.slow
 def test_without_a_timeout_the_slow_page_is_extracted(tmp_path, data_dir):
     write_warc(tmp_path / "in.warc.gz", [_slow_page()])
     cfg = load_config(None, {**LIGHT, "extract.timeout_seconds": None, "langid.thresholds": {"en": 0.0}})

@@ -137,6 +137,7 @@ def _oph(shingler, texts, num_perm=128, seed=1):
     return OnePermutationHasher(num_perm, seed).signatures(hashes, owners, len(texts))
 
 
+@pytest.mark.slow
 def test_one_permutation_estimates_jaccard_as_well_as_datasketch(data_dir):
     """Unbiased, and no noisier than 128 independent permutations, on 5,000+
     pairs of one page's extractions (exact Jaccard 0.2 to 0.95)."""

@@ -86,6 +86,7 @@ def test_runs_and_mixture_on_s3(two_runs, s3_bucket):
         assert stream.read(9) == b"MMIDIDX\x00\x00"
 
 
+@pytest.mark.slow
 def test_a_run_without_a_megatron_export_is_refused(tmp_path):
     run_serial(str(tmp_path / "plain"), [str(WARC / "warcio" / "example.warc.gz")])
     done = _mix(str(tmp_path / "plain"), "--output", str(tmp_path / "mix"), "--tokens", "1K", "--weight", "en=1")

@@ -118,6 +118,7 @@ def test_manifest_names_the_tokenizer_and_token_totals(s3_bucket):
         assert totals["tokens"] == sum(s["tokens"] for s in manifest["shards"] if s["lang"] == lang) > 0
 
 
+@pytest.mark.slow
 def test_every_file_a_local_run_writes_is_readable_as_the_umask_says(tmp_path):
     """Shards, manifest, report and work files: 0644 under umask 022, not mkstemp's 0600."""
     old = os.umask(0o022)

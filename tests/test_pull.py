@@ -75,6 +75,7 @@ def test_pull_exits_non_zero_when_the_stored_object_stays_wrong(s3_bucket, tmp_p
     s3_run = f"{s3_bucket}/runs/damaged"
     run_serial(s3_run)
     store = open_storage(s3_run)
+    good = store.read_bytes("shards/lang=ko/part-00000.parquet")
     store.write_bytes("shards/lang=ko/part-00000.parquet", b"not the shard the manifest lists")
     dest = tmp_path / "dest"
     answer = CliRunner().invoke(app, ["pull", s3_run, str(dest), "--no-progress"])
@@ -84,8 +85,7 @@ def test_pull_exits_non_zero_when_the_stored_object_stays_wrong(s3_bucket, tmp_p
     assert (dest / "shards/lang=en/part-00000.parquet").exists()
     assert not (dest / "manifest.json").exists(), "an incomplete pull does not look complete"
 
-    run_serial(f"{s3_bucket}/runs/fresh")  # the same run again: restore the damaged object from it
-    store.write_bytes("shards/lang=ko/part-00000.parquet", open_storage(f"{s3_bucket}/runs/fresh").read_bytes("shards/lang=ko/part-00000.parquet"))
+    store.write_bytes("shards/lang=ko/part-00000.parquet", good)  # the object restored
     resumed = pull(s3_run, dest, progress=False)
     assert resumed.ok and resumed.fetched == ["shards/lang=ko/part-00000.parquet"]
     assert resumed.skipped == ["shards/lang=en/part-00000.parquet"] and (dest / "manifest.json").exists()

@@ -16,6 +16,8 @@ from ray_jobs.quality_eval import evaluate
 
 PER_SET = 30
 
+pytestmark = pytest.mark.slow  # the sample through every stage: tens of seconds of CPU before the first test
+
 
 @pytest.fixture(scope="module")
 def results(data_dir):

@@ -111,6 +111,7 @@ def korean_pii_inputs(tmp_path_factory, data_dir) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_killed_run_without_pii_resumed_with_pii_publishes_no_raw_pii(korean_pii_inputs, tmp_path, caplog):
     """The issue's probe: killed with pii.enabled=false, rerun into the same output with PII on."""
     out = tmp_path / "out"
@@ -143,6 +144,7 @@ def test_a_killed_run_without_pii_resumed_with_pii_publishes_no_raw_pii(korean_p
     assert "because config changed: pii" in caplog.text
 
 
+@pytest.mark.slow
 def test_a_rerun_keeping_only_korean_drops_the_english_an_earlier_run_staged(tmp_path, caplog, data_dir):
     """Interrupted default run (one unit done), rerun with langid.languages=[ko]: no English comes out."""
     out = tmp_path / "out"
@@ -193,6 +195,7 @@ def _wait_for_ledgers(out: Path, proc: subprocess.Popen, timeout: float = 120, c
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_finalize_refuses_units_staged_with_other_settings(tmp_path, data_dir):
     """Dedup, shards and manifest never mix parts made under different settings, whoever calls them."""
     out = tmp_path / "out"

@@ -32,6 +32,7 @@ def figures(quality: QualityFilter, texts: list[str], lang: str = "ko") -> list[
     return pa.table(quality.figures(texts, [lang] * len(texts))).to_pylist()
 
 
+@pytest.mark.slow
 def test_spam_terms_are_counted_per_category(quality):
     row = figures(quality, ["토토사이트를 찾으세요? 안전놀이터 추천. 무직자대출 상담. 인스타 팔로워 구매 가능, 맞팔 환영."])[0]
     assert row["q_spam_gambling"] == 2
@@ -52,6 +53,7 @@ def test_news_that_mentions_a_casino_keeps_its_place(quality):
     assert failed_checks(quality, [CASINO_NEWS, NEWS], "ko") == [set(), set()]
 
 
+@pytest.mark.slow
 def test_the_lexicon_is_a_file_a_config_can_replace(tmp_path):
     terms = tmp_path / "terms.yaml"
     terms.write_text("gambling: [경마장]\n", encoding="utf-8")
@@ -87,6 +89,7 @@ def test_blocklist_is_off_without_a_file(quality):
     assert not any(reason.startswith("blocklist") for reason, *_ in quality.checks("ko"))
 
 
+@pytest.mark.slow
 def test_blocklist_drops_listed_domains_and_their_subdomains(tmp_path):
     (tmp_path / "gambling").mkdir()
     (tmp_path / "gambling" / "domains").write_text("# UT1 style\ntoto-example.com\n", encoding="utf-8")
