@@ -38,7 +38,9 @@ import pyarrow.parquet as pq
 from corpus.config import DedupConfig, ShingleConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
-from ray_jobs.dedup import DEDUP_DIR, SignatureStage, find_duplicates
+from dedup.exchange import LocalExchange
+from dedup.plan import DEDUP_DIR, find_duplicates
+from dedup.signatures import SignatureStage
 
 DATA = Path(os.environ.get("CORPUS_DATA", "/work/shared/data")) / "near_dup"
 KOREAN = [("word", 1), ("word", 2), ("word", 3), ("morpheme", 2), ("morpheme", 3), ("morpheme", 5), ("char", 3), ("char", 4), ("char", 5)]
@@ -114,7 +116,7 @@ def cluster(cfg: DedupConfig, docs: list[dict]) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "_work/staged").mkdir(parents=True)
         pq.write_table(table, f"{tmp}/_work/staged/part.parquet")
-        find_duplicates(cfg.model_copy(update={"executor": "local"}), LocalStorage(tmp), ["_work/staged/part.parquet"], "bench", len(docs))
+        find_duplicates(cfg, LocalStorage(tmp), ["_work/staged/part.parquet"], "bench", LocalExchange())
         decided = Path(tmp) / DEDUP_DIR
         decisions = pq.read_table(str(decided)).to_pylist() if decided.exists() else []
     clusters = {d["id"]: d["id"] for d in docs}

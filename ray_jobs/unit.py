@@ -37,6 +37,7 @@ from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
 from corpus.storage import Storage, input_identity, open_input
 from corpus.tokenizer import TokenCounter
+from dedup.signatures import SignatureStage, index_settings
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import ExtractionTimeout, extract_main_text, make_extractor
 from crawlers.ranges import iter_ranged_records
@@ -46,7 +47,6 @@ from filters.decontam import Decontaminator
 from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
-from ray_jobs.dedup import SignatureStage, index_settings
 from ray_jobs.warm_up import warm_up_records
 
 WORK = "_work"
