@@ -22,7 +22,7 @@ from filters.text_stats import Doc, WordSplitter
 
 
 class QualityFilter:
-    """DocStage `quality`: loads spaCy, Kiwi and what each rule needs (lexicon, blocklist, classifier) once, in the worker."""
+    """Stage `quality`: loads spaCy, Kiwi and what each rule needs (lexicon, blocklist, classifier) once, in the worker."""
 
     name = "quality"
 
