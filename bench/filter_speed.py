@@ -27,10 +27,12 @@ from crawlers.decode import charset_from_content_type, decode_html
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.warc import iter_records
 from filters import c4, fineweb, gopher, hashtags, korean
+from filters.classifier import QualityClassifier
 from filters.eval_sets import evaluation_sets
 from filters.langid import LanguageIdentifier
 from filters.pii import KINDS, PIIRedactor
 from filters.quality import QualityFilter
+from filters.spam import SpamLexicon
 
 WARC = "warc/constructed/aeb_and_korean_feeds.warc.gz"
 
@@ -62,6 +64,7 @@ def main() -> None:
                   for sample in labelled.samples if sample.text]
     langs, _ = LanguageIdentifier(LangIdConfig()).predict(texts)
     quality = QualityFilter(QualityConfig())
+    lexicon, classifier = SpamLexicon(), QualityClassifier(QualityConfig().classifier_path())
     docs = quality.splitter.docs(texts, langs)
     n = len(docs)
     stops = quality._stop_words(docs)
@@ -69,14 +72,14 @@ def main() -> None:
     steps = {
         "split (spaCy words, lines)": lambda: quality.splitter.docs(texts, langs),
         "stop words (spaCy en / Kiwi ko)": lambda: quality._stop_words(docs),
-        "spam lexicon": lambda: [quality.spam.figures(d) for d in docs],
+        "spam lexicon": lambda: [lexicon.figures(d) for d in docs],
         "hashtags": lambda: [hashtags.figures(d) for d in docs],
         "korean": lambda: [korean.figures(d) for d in docs],
         "gopher_quality": lambda: [gopher.quality_figures(d, s) for d, s in zip(docs, stops)],
         "gopher_repetition": lambda: [gopher.repetition_figures(d) for d in docs],
         "c4": lambda: [c4.figures(d, 3) for d in docs],
         "fineweb": lambda: [fineweb.figures(d, 30) for d in docs],
-        "quality_classifier": lambda: quality.classifier.score(texts),
+        "quality_classifier": lambda: classifier.score(texts),
         "pii": lambda: [redactor.redact(t) for t in texts],
     }
     table = pa.table({"text": texts, "lang": langs})

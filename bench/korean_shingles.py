@@ -39,7 +39,9 @@ from corpus.config import DedupConfig, ShingleConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
 from corpus.layout import DEDUP_DIR
-from ray_jobs.dedup import SignatureStage, find_duplicates
+from dedup.exchange import LocalExchange
+from dedup.plan import find_duplicates
+from dedup.signatures import SignatureStage
 
 DATA = Path(os.environ.get("CORPUS_DATA", "/work/shared/data")) / "near_dup"
 KOREAN = [("word", 1), ("word", 2), ("word", 3), ("morpheme", 2), ("morpheme", 3), ("morpheme", 5), ("char", 3), ("char", 4), ("char", 5)]
@@ -115,7 +117,7 @@ def cluster(cfg: DedupConfig, docs: list[dict]) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "_work/staged").mkdir(parents=True)
         pq.write_table(table, f"{tmp}/_work/staged/part.parquet")
-        find_duplicates(cfg.model_copy(update={"executor": "local"}), LocalStorage(tmp), ["_work/staged/part.parquet"], "bench", len(docs))
+        find_duplicates(cfg, LocalStorage(tmp), ["_work/staged/part.parquet"], "bench", LocalExchange())
         decided = Path(tmp) / DEDUP_DIR
         decisions = pq.read_table(str(decided)).to_pylist() if decided.exists() else []
     clusters = {d["id"]: d["id"] for d in docs}

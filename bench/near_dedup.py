@@ -46,9 +46,11 @@ import pyarrow.parquet as pq
 from corpus.config import DedupConfig
 from corpus.stats import Stats
 from corpus.storage import LocalStorage
-from dedup.shingles import Shingler
 from corpus.layout import DEDUP_DIR
-from ray_jobs.dedup import SignatureStage, find_duplicates
+from dedup.plan import find_duplicates
+from dedup.shingles import Shingler
+from dedup.signatures import SignatureStage
+from ray_jobs.dedup import exchange_for
 
 DATA = Path(os.environ.get("CORPUS_DATA", "/work/shared/data"))
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -98,7 +100,7 @@ def main() -> None:
 
         ray.init(num_cpus=2, object_store_memory=args.object_store_mib * 1024**2, include_dashboard=False, log_to_driver=False)
     start = time.perf_counter()
-    find_duplicates(cfg, LocalStorage(str(work)), staged, "bench", args.docs)
+    find_duplicates(cfg, LocalStorage(str(work)), staged, "bench", exchange_for(cfg, args.docs))
     t_dedup = time.perf_counter() - start
     dedup_peaks = monitor.take()
     monitor.stop()

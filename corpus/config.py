@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from corpus import quality_thresholds
 from corpus.language_codes import model_languages, suggest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,95 +113,35 @@ def _refuse_unknown_languages(codes: list[str], model: str | None) -> None:
     )
 
 
-class QualityThresholds(Section):
-    """One language's bounds on the quality figures (filters/*.py); None turns a check off.
-
-    English defaults are Gopher's and FineWeb's published values, loosened where
-    clean text of some register in the evaluation set (bench/quality_eval.py)
-    failed them. C4's brace and line rules are scored but off, as in FineWeb-2:
-    they drop code-bearing technical prose and informal writing wholesale.
-    `corpus calibrate` fits these bounds to a team's own clean and junk text.
-    """
-
-    # Gopher quality
-    min_words: int | None = 50
-    max_words: int | None = 100_000
-    min_mean_word_len: float | None = 3.0
-    max_mean_word_len: float | None = 10.0
-    max_symbol_word_ratio: float | None = 0.1
-    max_bullet_line_frac: float | None = 0.9
-    max_ellipsis_line_frac: float | None = 0.3
-    min_stop_words: int | None = Field(2, description="tokens from spaCy's stop-word list")
-    min_alpha_word_frac: float | None = 0.8
-    # Gopher repetition
-    max_dup_line_frac: float | None = 0.3
-    max_dup_para_frac: float | None = 0.3
-    max_dup_line_char_frac: float | None = 0.2
-    max_dup_para_char_frac: float | None = 0.2
-    max_top_ngram_char_frac: dict[int, float] = {2: 0.2, 3: 0.18, 4: 0.16}
-    max_dup_ngram_char_frac: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-    # C4 (scored, text unchanged; only lorem ipsum drops by default)
-    max_lorem_ipsum: int | None = 0
-    max_curly_braces: int | None = None
-    c4_min_words_per_line: int = Field(3, ge=0)
-    max_javascript_line_frac: float | None = None
-    max_policy_line_frac: float | None = None
-    max_c4_removed_char_frac: float | None = None
-    # FineWeb
-    min_line_punct_frac: float | None = 0.12
-    max_short_line_frac: float | None = 0.85
-    short_line_chars: int = Field(30, ge=0)
-    max_fw_dup_line_char_frac: float | None = 0.15
-    max_newline_word_ratio: float | None = 0.3
-    # Korean
-    min_hangul_share: float | None = None
-    min_hangul_word_frac: float | None = None
-    max_jamo_share: float | None = None
-    # Junk: spam lexicon (terms per word) and hashtag stuffing (hashtags per word)
-    max_spam_term_frac: float | None = 0.02
-    max_hashtag_word_frac: float | None = 0.1
-    # Classifier
-    min_quality_score: float | None = Field(0.03, ge=0.0, le=1.0, description="drop below this classifier score")
+def _thresholds_section(name: str, lang: str, base: type[Section], doc: str) -> type[Section]:
+    """A language's thresholds section, built from the one table of rules and thresholds
+    (corpus/quality_thresholds.py); a subclass holds only the defaults that differ from its base."""
+    fields = {
+        t.name: (t.kind, Field(t.default(lang), **t.limits))
+        for t in quality_thresholds.thresholds()
+        if base is Section or t.default(lang) != t.default("en")
+    }
+    return create_model(name, __base__=base, __doc__=doc, __module__=__name__, **fields)
 
 
-class KoreanThresholds(QualityThresholds):
-    """Korean bounds: words are eojeol (longer, fewer), stop words are Kiwi morphemes.
-
-    Fitted on the calibration half of bench/quality_eval.py's set: forum threads
-    repeat short comments, technical blogs repeat code lines and are often all
-    bullets, so the repetition, list and line bounds are looser than English's
-    and the bullet bound is off.
-    """
-
-    min_words: int | None = 30
-    min_mean_word_len: float | None = 1.5
-    max_mean_word_len: float | None = 8.0
-    min_stop_words: int | None = 2
-    min_alpha_word_frac: float | None = 0.5
-    max_dup_line_frac: float | None = 0.45
-    max_dup_line_char_frac: float | None = 0.3
-    max_top_ngram_char_frac: dict[int, float] = {2: 0.25, 3: 0.25, 4: 0.25}
-    max_dup_ngram_char_frac: dict[int, float] = {5: 0.25, 6: 0.24, 7: 0.23, 8: 0.22, 9: 0.21, 10: 0.2}
-    max_bullet_line_frac: float | None = None
-    min_line_punct_frac: float | None = 0.05
-    short_line_chars: int = Field(15, ge=0)
-    max_fw_dup_line_char_frac: float | None = None
-    max_newline_word_ratio: float | None = 0.8
-    min_hangul_word_frac: float | None = 0.15
-    max_jamo_share: float | None = 0.1
-    min_quality_score: float | None = Field(0.1, ge=0.0, le=1.0)
+QualityThresholds = _thresholds_section(
+    "QualityThresholds", "en", Section,
+    "One language's bounds on the quality figures (filters/*.py); None turns a check off. "
+    "Defaults and why: corpus/quality_thresholds.py.",
+)
+KoreanThresholds = _thresholds_section(
+    "KoreanThresholds", "ko", QualityThresholds,
+    "Korean bounds: words are eojeol (longer, fewer), stop words are Kiwi morphemes (corpus/quality_thresholds.py).",
+)
+QualityRule = Literal[tuple(quality_thresholds.RULES)]  # type: ignore[valid-type]
 
 
 class QualityConfig(Section):
     """Quality filtering: figures for every document, then threshold checks per language."""
 
     enabled: bool = True
-    rules: list[
-        Literal["blocklist", "spam", "hashtags", "korean", "gopher_quality", "gopher_repetition", "c4", "fineweb",
-                "quality_classifier"]
-    ] = Field(
-        ["blocklist", "spam", "hashtags", "korean", "gopher_quality", "gopher_repetition", "c4", "fineweb",
-         "quality_classifier"],
+    rules: list[QualityRule] = Field(
+        list(quality_thresholds.RULES),
         description="checks applied, in this order; the first failing check names the drop reason",
     )
     en: QualityThresholds = QualityThresholds()

@@ -1,7 +1,8 @@
-"""The one place where documents leave the pipeline.
+"""The stage contract, and the one place where documents leave the pipeline.
 
-A stage (a rule, a model, a deduplicator) only *decides*: it returns a reason
-column, null where the document stays. `apply_decisions` does the rest the same
+A stage (the language screen, extraction, language ID, quality, PII, a
+deduplicator's signatures, token counting) only *decides*: it adds columns and
+returns a reason column, null where the document stays. `apply_decisions` does the rest the same
 way for every stage: splits kept from dropped, counts both per language and
 reason, and hands the dropped rows back so the caller can record them. No stage
 counts for itself, so no stage can forget to.
@@ -11,12 +12,27 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from corpus.stats import UNKNOWN_LANG, Stats
+
+
+class Stage(Protocol):
+    """One step of a work unit over a batch of documents (ray_jobs/unit.py lists them in order).
+
+    `apply` returns the batch with the stage's columns added (same rows, no
+    column renamed or dropped, except extraction, which turns pages into
+    documents) and each row's drop reason (null = keep), or None when the stage
+    never drops. `stats` is for errors worth recording (a page that timed out);
+    the counting is `apply_decisions`'s.
+    """
+
+    name: str
+
+    def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array | None]: ...
 
 
 def text_bytes(table: pa.Table, column: str = "text") -> pa.Array:

@@ -152,7 +152,7 @@ def encode(tokenizer: Tokenizer, texts: list[str | None]) -> list[list[int]]:
 
 
 class TokenCounter:
-    """DocStage adding `n_tokens` under the configured tokenizer; drops nothing."""
+    """Stage `tokens`: adds `n_tokens` under the configured tokenizer; drops nothing."""
 
     name = "tokens"
 

@@ -17,7 +17,9 @@ import re
 import pyarrow as pa
 
 from corpus.config import LangIdConfig, ScreenConfig
+from corpus.stats import Stats
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
+from crawlers.extract_stage import PAYLOAD
 
 REASON = "screened_language"
 MIN_TEXT_CHARS = 100  # less text than this says nothing reliable about the page's language
@@ -30,12 +32,18 @@ _HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})", r
 
 
 class LanguageScreen:
-    """Decides, before extraction, which pages cannot be in a wanted language."""
+    """Stage `screen`: decides, before extraction, which pages cannot be in a wanted language."""
+
+    name = "screen"
 
     def __init__(self, cfg: ScreenConfig, langid: LangIdConfig, model) -> None:
         self.cfg, self.model = cfg, model
         self.wanted = {f"__label__{lang}" for lang in langid.languages}
         self.wanted_codes = set(langid.languages)
+
+    def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array]:
+        """The pages unchanged, and the drop reasons from their raw bodies (the `payload` column)."""
+        return table, pa.array(self.decide(table, table[PAYLOAD].to_pylist()), pa.string())
 
     def decide(self, table: pa.Table, payloads: list[bytes | None]) -> list[str | None]:
         """Drop reason per page (None = extract it); `payloads` are the raw bodies in row order."""

@@ -6,18 +6,19 @@ pass over edges grouped by their first node, so it runs partition by partition
 with nothing held for all documents in one place. At convergence every edge is
 (node, smallest node of its component).
 
-Where the partitions live is the caller's business: an `Exchange` maps parts
-and regroups them by a key (in this process, or a Ray shuffle).
+Where the partitions live is the caller's business: an `Exchange`
+(dedup/exchange.py) maps parts and regroups them by a key (in this process, or a Ray shuffle).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dedup.exchange import Exchange
 from dedup.lsh import EDGE_SCHEMA
 
 LABEL_SCHEMA = pa.schema([("doc", pa.int64()), ("root", pa.int64())])
@@ -31,19 +32,6 @@ DECISION_SCHEMA = pa.schema(
     ]
 )
 MAX_ROUNDS = 200
-
-
-class Exchange(Protocol):
-    """Runs per-partition functions over a list of parts (opaque handles)."""
-
-    def map(self, parts: list[Any], fn: Callable[[pa.Table], pa.Table]) -> list[Any]: ...
-
-    def shuffle(self, inputs: list[list[Any]], key: str, fn: Callable[..., pa.Table]) -> list[Any]:
-        """Regroup every input by `key` (the same key value lands in the same
-        partition for all inputs) and call `fn(table_of_input_0, ...)` per partition."""
-        ...
-
-    def total(self, parts: list[Any], fn: Callable[[pa.Table], int]) -> int: ...
 
 
 def connected_components(exchange: Exchange, edges: list[Any]) -> list[Any]:

@@ -11,7 +11,9 @@ reason `blocklist:domain`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
+from corpus.config import QualityConfig
+from filters.rule import BatchFigures, Check, Rule
 
 
 class DomainBlocklist:
@@ -55,5 +57,18 @@ def load_blocklist(path: Path) -> dict[str, str]:
     return categories
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [("blocklist:domain", "q_blocklisted", "max", 0)]
+def _measure(cfg: QualityConfig) -> BatchFigures | None:
+    if not (cfg.blocklist and "blocklist" in cfg.rules):
+        return None
+    blocklist = DomainBlocklist(cfg.blocklist)
+    return lambda docs, domains: {"q_blocklisted": blocklist.figures(domains)}
+
+
+RULE = Rule(
+    name="blocklist",
+    measure=_measure,
+    checks=(Check("blocklist:domain", "q_blocklisted", "max", 0),),
+    int_columns=frozenset({"q_blocklisted"}),
+    per_document=False,
+    requires="blocklist",
+)

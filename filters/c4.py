@@ -11,8 +11,7 @@ sentence-final ending without a period (see `text_stats.ends_sentence`).
 
 from __future__ import annotations
 
-from typing import Any
-
+from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import Doc, ends_sentence, share
 
 POLICY_MARKERS = (
@@ -61,11 +60,15 @@ def figures(doc: Doc, min_words_per_line: int) -> dict[str, float]:
     }
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [
-        ("c4:lorem_ipsum", "q_c4_lorem_ipsum", "max", th.max_lorem_ipsum),
-        ("c4:curly_braces", "q_c4_curly_braces", "max", th.max_curly_braces),
-        ("c4:javascript_lines", "q_c4_javascript_line_frac", "max", th.max_javascript_line_frac),
-        ("c4:policy_lines", "q_c4_policy_line_frac", "max", th.max_policy_line_frac),
-        ("c4:removed_chars", "q_c4_removed_char_frac", "max", th.max_c4_removed_char_frac),
-    ]
+RULE = Rule(
+    name="c4",
+    measure=loads_nothing(lambda doc, ctx: figures(doc, ctx.thresholds.c4_min_words_per_line)),
+    checks=(
+        Check("c4:lorem_ipsum", "q_c4_lorem_ipsum", "max", "max_lorem_ipsum"),
+        Check("c4:curly_braces", "q_c4_curly_braces", "max", "max_curly_braces"),
+        Check("c4:javascript_lines", "q_c4_javascript_line_frac", "max", "max_javascript_line_frac"),
+        Check("c4:policy_lines", "q_c4_policy_line_frac", "max", "max_policy_line_frac"),
+        Check("c4:removed_chars", "q_c4_removed_char_frac", "max", "max_c4_removed_char_frac"),
+    ),
+    int_columns=frozenset({"q_c4_lorem_ipsum", "q_c4_curly_braces"}),
+)

@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from corpus import quality_thresholds
 from corpus.config import QualityConfig
-from filters.quality import RULE_CHECKS, QualityFilter
+from filters.quality import QualityFilter
+from filters.rule_registry import RULES
 
 LANGS = ("en", "ko")
 MIN_DOCS = 20
-INT_FIELDS = ("min_words", "max_words", "min_stop_words", "max_lorem_ipsum", "max_curly_braces")
+INT_FIELDS = {t.name for t in quality_thresholds.thresholds() if t.kind == int | None}
 
 
 class CalibrationError(ValueError):
@@ -66,7 +68,7 @@ def calibrate(sets: list[Labelled], lang: str, keep: float = 0.97, cfg: QualityC
     table = pa.table(quality.figures(texts, [lang] * len(texts)))
     owner = np.concatenate([np.full(len(s.texts), i) for i, s in enumerate(sets)])
     clean = np.array([sets[i].clean for i in owner])
-    checks = _checks(quality, lang)
+    checks = _checks(cfg)
     current = {field: value for (_, _, _, field), value in zip(checks, _values(cfg.thresholds(lang), checks))}
     fails = {c: _fail_fn(table[c[1]].to_numpy(zero_copy_only=False), c[2]) for c in checks}
     before = _table(sets, owner, _kept(fails, current, len(texts)))
@@ -101,34 +103,16 @@ def validate(sets: list[Labelled], lang: str, keep: float) -> None:
         raise CalibrationError("calibrate needs clean (--clean) and junk (--junk) documents")
 
 
-def _checks(quality: QualityFilter, lang: str) -> list[tuple[str, str, str, str]]:
-    """Active rules' checks as (reason, column, bound, config field), the field found by reading the checks."""
-    recorder = _FieldRecorder()
-    fields: list[tuple[str, str, str, str]] = []
-    for rule in quality.cfg.rules:
-        if rule == "quality_classifier":
-            if quality.classifier is not None:
-                fields.append(("quality_classifier", "quality_score", "min", "min_quality_score"))
-        elif rule != "blocklist":
-            fields.extend((r, col, bound, marker) for r, col, bound, marker in RULE_CHECKS[rule](recorder))
-    return fields
+def _checks(cfg: QualityConfig) -> list[tuple[str, str, str, str]]:
+    """The configured rules' checks that have a threshold to fit, as (reason, column, bound, config field).
 
-
-class _FieldRecorder:
-    """Stands in for a thresholds object: each attribute read returns its own name (dict fields: "name.key")."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name.endswith("_char_frac") and name.startswith(("max_top_ngram", "max_dup_ngram")):
-            return _DictField(name)
-        return name
-
-
-class _DictField:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get(self, key: int) -> str:
-        return f"{self.name}.{key}"
+    A fixed bound (the blocklist's) has nothing to fit."""
+    return [
+        (check.reason, check.column, check.bound, check.field)
+        for name in cfg.rules
+        for check in RULES[name].checks
+        if check.field is not None
+    ]
 
 
 def _values(th: Any, checks: list[tuple[str, str, str, str]]) -> list[Any]:

@@ -17,6 +17,9 @@ from pathlib import Path
 import fasttext
 import numpy as np
 
+from corpus.config import QualityConfig
+from filters.rule import BatchFigures, Check, Rule
+
 HQ, LQ = "__label__hq", "__label__lq"
 _SPACE = re.compile(r"\s+")
 
@@ -151,3 +154,18 @@ def split(texts: list[str], holdout: float, seed: int = 0) -> tuple[list[int], l
 def prepare(text: str, max_chars: int) -> str:
     """One line of lower-cased, space-normalised text, as fastText reads it."""
     return _SPACE.sub(" ", text[:max_chars].lower()).strip()
+
+
+def _measure(cfg: QualityConfig) -> BatchFigures | None:
+    if "quality_classifier" not in cfg.rules:
+        return None
+    classifier = QualityClassifier(cfg.classifier_path(), cfg.classifier_max_chars)
+    return lambda docs, domains: {"quality_score": classifier.score([d.text for d in docs])}
+
+
+RULE = Rule(
+    name="quality_classifier",
+    measure=_measure,
+    checks=(Check("quality_classifier", "quality_score", "min", "min_quality_score"),),
+    per_document=False,
+)

@@ -50,7 +50,7 @@ class BenchmarkError(ValueError):
 
 
 class Decontaminator:
-    """DocStage `decontam`: reads every benchmark once, then matches batches against the index."""
+    """Stage `decontam`: reads every benchmark once, then matches batches against the index."""
 
     name = "decontam"
 

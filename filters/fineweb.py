@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import ALNUM, Doc, is_prose_line, share
 
 
@@ -32,10 +31,13 @@ def figures(doc: Doc, short_line_chars: int) -> dict[str, float]:
     }
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [
-        ("fineweb:line_punct_ratio", "q_fw_line_punct_frac", "min", th.min_line_punct_frac),
-        ("fineweb:short_lines", "q_fw_short_line_frac", "max", th.max_short_line_frac),
-        ("fineweb:dup_line_chars", "q_fw_dup_line_char_frac", "max", th.max_fw_dup_line_char_frac),
-        ("fineweb:list_ratio", "q_fw_newline_word_ratio", "max", th.max_newline_word_ratio),
-    ]
+RULE = Rule(
+    name="fineweb",
+    measure=loads_nothing(lambda doc, ctx: figures(doc, ctx.thresholds.short_line_chars)),
+    checks=(
+        Check("fineweb:line_punct_ratio", "q_fw_line_punct_frac", "min", "min_line_punct_frac"),
+        Check("fineweb:short_lines", "q_fw_short_line_frac", "max", "max_short_line_frac"),
+        Check("fineweb:dup_line_chars", "q_fw_dup_line_char_frac", "max", "max_fw_dup_line_char_frac"),
+        Check("fineweb:list_ratio", "q_fw_newline_word_ratio", "max", "max_newline_word_ratio"),
+    ),
+)

@@ -1,16 +1,16 @@
 """Gopher quality and repetition rules (Rae et al. 2021, appendix A), as figures per document.
 
-Each `*_figures` function measures one document; each `*_checks` function turns a
-language's thresholds into (reason, column, bound, value) checks that
-`filters/quality.py` applies to the whole batch. A check whose value is None is off.
+Each `*_figures` function measures one document; `QUALITY_RULE` and
+`REPETITION_RULE` (filters/rule.py) pair them with their checks, which
+`filters/quality.py` applies to the whole batch. A check whose threshold is None is off.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
 
+from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import ALNUM, Doc, LETTER, share
 
 BULLETS = ("•", "-", "*", "·", "●", "▶", "►", "■", "□", "◆", "◇", "▪", "‣", "○", "◦", "➤", "✓", "✔", "※", "→", "▷")
@@ -42,18 +42,22 @@ def quality_figures(doc: Doc, stop_words: int) -> dict[str, float]:
     }
 
 
-def quality_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [
-        ("gopher_quality:word_count", "q_word_count", "min", th.min_words),
-        ("gopher_quality:word_count", "q_word_count", "max", th.max_words),
-        ("gopher_quality:mean_word_len", "q_mean_word_len", "min", th.min_mean_word_len),
-        ("gopher_quality:mean_word_len", "q_mean_word_len", "max", th.max_mean_word_len),
-        ("gopher_quality:symbol_ratio", "q_symbol_word_ratio", "max", th.max_symbol_word_ratio),
-        ("gopher_quality:bullet_lines", "q_bullet_line_frac", "max", th.max_bullet_line_frac),
-        ("gopher_quality:ellipsis_lines", "q_ellipsis_line_frac", "max", th.max_ellipsis_line_frac),
-        ("gopher_quality:stop_words", "q_stop_words", "min", th.min_stop_words),
-        ("gopher_quality:alpha_words", "q_alpha_word_frac", "min", th.min_alpha_word_frac),
-    ]
+QUALITY_RULE = Rule(
+    name="gopher_quality",
+    measure=loads_nothing(lambda doc, ctx: quality_figures(doc, ctx.stop_words)),
+    checks=(
+        Check("gopher_quality:word_count", "q_word_count", "min", "min_words"),
+        Check("gopher_quality:word_count", "q_word_count", "max", "max_words"),
+        Check("gopher_quality:mean_word_len", "q_mean_word_len", "min", "min_mean_word_len"),
+        Check("gopher_quality:mean_word_len", "q_mean_word_len", "max", "max_mean_word_len"),
+        Check("gopher_quality:symbol_ratio", "q_symbol_word_ratio", "max", "max_symbol_word_ratio"),
+        Check("gopher_quality:bullet_lines", "q_bullet_line_frac", "max", "max_bullet_line_frac"),
+        Check("gopher_quality:ellipsis_lines", "q_ellipsis_line_frac", "max", "max_ellipsis_line_frac"),
+        Check("gopher_quality:stop_words", "q_stop_words", "min", "min_stop_words"),
+        Check("gopher_quality:alpha_words", "q_alpha_word_frac", "min", "min_alpha_word_frac"),
+    ),
+    int_columns=frozenset({"q_word_count", "q_stop_words"}),
+)
 
 
 def repetition_figures(doc: Doc) -> dict[str, float]:
@@ -77,20 +81,20 @@ def repetition_figures(doc: Doc) -> dict[str, float]:
     return figures
 
 
-def repetition_checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    checks = [
-        ("gopher_repetition:dup_lines", "q_dup_line_frac", "max", th.max_dup_line_frac),
-        ("gopher_repetition:dup_paragraphs", "q_dup_para_frac", "max", th.max_dup_para_frac),
-        ("gopher_repetition:dup_line_chars", "q_dup_line_char_frac", "max", th.max_dup_line_char_frac),
-        ("gopher_repetition:dup_paragraph_chars", "q_dup_para_char_frac", "max", th.max_dup_para_char_frac),
-    ]
-    for n in TOP_NGRAMS:
-        value = th.max_top_ngram_char_frac.get(n)
-        checks.append((f"gopher_repetition:top_{n}gram", f"q_top_{n}gram_char_frac", "max", value))
-    for n in DUP_NGRAMS:
-        value = th.max_dup_ngram_char_frac.get(n)
-        checks.append((f"gopher_repetition:dup_{n}gram", f"q_dup_{n}gram_char_frac", "max", value))
-    return checks
+REPETITION_RULE = Rule(
+    name="gopher_repetition",
+    measure=loads_nothing(lambda doc, ctx: repetition_figures(doc)),
+    checks=(
+        Check("gopher_repetition:dup_lines", "q_dup_line_frac", "max", "max_dup_line_frac"),
+        Check("gopher_repetition:dup_paragraphs", "q_dup_para_frac", "max", "max_dup_para_frac"),
+        Check("gopher_repetition:dup_line_chars", "q_dup_line_char_frac", "max", "max_dup_line_char_frac"),
+        Check("gopher_repetition:dup_paragraph_chars", "q_dup_para_char_frac", "max", "max_dup_para_char_frac"),
+        *(Check(f"gopher_repetition:top_{n}gram", f"q_top_{n}gram_char_frac", "max", "max_top_ngram_char_frac", n)
+          for n in TOP_NGRAMS),
+        *(Check(f"gopher_repetition:dup_{n}gram", f"q_dup_{n}gram_char_frac", "max", "max_dup_ngram_char_frac", n)
+          for n in DUP_NGRAMS),
+    ),
+)
 
 
 def _duplicates(items: list[str]) -> tuple[int, int]:

@@ -9,8 +9,8 @@ counted: the figure is hashtags per word, and the decision needs many of them.
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import Doc, share
 
 HASHTAG = re.compile(r"(?<![\w#&])#[^\W\d_]\w*")
@@ -22,5 +22,9 @@ def figures(doc: Doc) -> dict[str, float]:
     return {"q_hashtags": n, "q_hashtag_word_frac": share(n, len(doc.words))}
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [("hashtags:stuffing", "q_hashtag_word_frac", "max", th.max_hashtag_word_frac)]
+RULE = Rule(
+    name="hashtags",
+    measure=loads_nothing(lambda doc, ctx: figures(doc)),
+    checks=(Check("hashtags:stuffing", "q_hashtag_word_frac", "max", "max_hashtag_word_frac"),),
+    int_columns=frozenset({"q_hashtags"}),
+)

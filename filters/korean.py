@@ -17,10 +17,10 @@ prose from a menu, at a bounded cost per document.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from spacy.lang.ko.stop_words import STOP_WORDS as KO_STOP_WORDS
 
+from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import HANGUL_JAMO, HANGUL_SYLLABLE, LETTER, Doc, share
 
 
@@ -60,9 +60,12 @@ def figures(doc: Doc) -> dict[str, float]:
     }
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [
-        ("korean:hangul_share", "q_hangul_share", "min", th.min_hangul_share),
-        ("korean:hangul_words", "q_hangul_word_frac", "min", th.min_hangul_word_frac),
-        ("korean:jamo_share", "q_jamo_share", "max", th.max_jamo_share),
-    ]
+RULE = Rule(
+    name="korean",
+    measure=loads_nothing(lambda doc, ctx: figures(doc)),
+    checks=(
+        Check("korean:hangul_share", "q_hangul_share", "min", "min_hangul_share"),
+        Check("korean:hangul_words", "q_hangul_word_frac", "min", "min_hangul_word_frac"),
+        Check("korean:jamo_share", "q_jamo_share", "max", "max_jamo_share"),
+    ),
+)

@@ -13,6 +13,7 @@ import fasttext
 import pyarrow as pa
 
 from corpus.config import MODELS_DIR, LangIdConfig
+from corpus.stats import Stats
 
 DEFAULT_LID_MODEL = MODELS_DIR / "lid.176.ftz"
 
@@ -21,7 +22,9 @@ fasttext.FastText.eprint = lambda *args, **kwargs: None
 
 
 class LanguageIdentifier:
-    """A loaded fastText LID model and the run's language policy."""
+    """Stage `langid`: a loaded fastText LID model and the run's language policy."""
+
+    name = "langid"
 
     def __init__(self, cfg: LangIdConfig) -> None:
         self.cfg = cfg
@@ -37,7 +40,7 @@ class LanguageIdentifier:
         scores = [float(min(p[0], 1.0)) if len(p) else 0.0 for p in probs]
         return langs, scores
 
-    def annotate(self, table: pa.Table) -> tuple[pa.Table, pa.Array]:
+    def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array]:
         """Add `lang` and `lang_score`; return the table and the drop reasons."""
         langs, scores = self.predict(table["text"].to_pylist())
         reasons = [self.decide(lang, score) for lang, score in zip(langs, scores)]

@@ -15,29 +15,14 @@ import pyarrow as pa
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from corpus.config import QualityConfig
-from corpus.stats import Stats
-from filters import blocklist, c4, fineweb, gopher, hashtags, korean, spam
-from filters.blocklist import DomainBlocklist
-from filters.classifier import QualityClassifier
+from filters import korean
+from filters.rule import DocContext, Rule
+from filters.rule_registry import RULES
 from filters.text_stats import Doc, WordSplitter
-
-CLASSIFIER_CHECK = ("quality_classifier", "quality_score", "min")
-RULE_CHECKS = {
-    "blocklist": blocklist.checks,
-    "spam": spam.checks,
-    "hashtags": hashtags.checks,
-    "korean": korean.checks,
-    "gopher_quality": gopher.quality_checks,
-    "gopher_repetition": gopher.repetition_checks,
-    "c4": c4.checks,
-    "fineweb": fineweb.checks,
-}
-INT_COLUMNS = {"q_word_count", "q_stop_words", "q_c4_lorem_ipsum", "q_c4_curly_braces", "q_hashtags", "q_blocklisted",
-               *(f"q_spam_{category}" for category in spam.CATEGORIES)}
 
 
 class QualityFilter:
-    """DocStage `quality`: loads spaCy, Kiwi, the spam lexicon, the blocklist and the classifier once, in the worker."""
+    """Stage `quality`: loads spaCy, Kiwi and what each rule needs (lexicon, blocklist, classifier) once, in the worker."""
 
     name = "quality"
 
@@ -45,11 +30,9 @@ class QualityFilter:
         self.cfg = cfg
         self.splitter = WordSplitter()
         self.korean_stop_words = korean.KoreanStopWords(cfg.stop_word_chars)
-        self.spam = spam.SpamLexicon(cfg.spam_terms)
-        self.blocklist = DomainBlocklist(cfg.blocklist) if cfg.blocklist and "blocklist" in cfg.rules else None
-        self.classifier = None
-        if "quality_classifier" in cfg.rules:
-            self.classifier = QualityClassifier(cfg.classifier_path(), cfg.classifier_max_chars)
+        measures = [(rule, rule.measure(cfg)) for rule in RULES.values()]
+        self.doc_measures = [(rule, m) for rule, m in measures if m is not None and rule.per_document]
+        self.batch_measures = [(rule, m) for rule, m in measures if m is not None and not rule.per_document]
 
     def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array]:
         domains = table["domain"].to_pylist() if "domain" in table.column_names else None
@@ -63,19 +46,18 @@ class QualityFilter:
     ) -> dict[str, pa.Array]:
         """Every `q_*` figure, and `quality_score` when the classifier is on, one value per document.
 
-        `q_blocklisted` is there only when a blocklist is configured (it needs `domains`).
+        Per-document rules first, in rule order, then per-batch ones: `q_blocklisted`
+        is there only when a blocklist is configured (it needs `domains`).
         """
         docs = self.splitter.docs(texts, langs)
         stop_words = self._stop_words(docs)
         rows = [self._doc_figures(doc, n_stop) for doc, n_stop in zip(docs, stop_words)]
         columns: dict[str, pa.Array] = {}
-        for name in rows[0] if rows else _figure_names(self):
-            values = [row[name] for row in rows]
-            columns[name] = pa.array(values, pa.int32() if name in INT_COLUMNS else pa.float32())
-        if self.blocklist is not None:
-            columns["q_blocklisted"] = pa.array(self.blocklist.figures(domains or [None] * len(docs)), pa.int32())
-        if self.classifier is not None:
-            columns["quality_score"] = pa.array(self.classifier.score([d.text for d in docs]), pa.float32())
+        for name in rows[0] if rows else self._doc_figures(_EMPTY, 0):
+            columns[name] = _typed(name, [row[name] for row in rows], self.doc_measures)
+        for rule, measure in self.batch_measures:
+            for name, values in measure(docs, domains or [None] * len(docs)).items():
+                columns[name] = _typed(name, values, [(rule, measure)])
         return columns
 
     def decide(self, table: pa.Table) -> pa.Array:
@@ -104,21 +86,20 @@ class QualityFilter:
         return counts
 
     def _doc_figures(self, doc: Doc, stop_words: int) -> dict[str, float]:
-        th = self.cfg.thresholds(doc.lang)
-        return {
-            **self.spam.figures(doc),
-            **hashtags.figures(doc),
-            **korean.figures(doc),
-            **gopher.quality_figures(doc, stop_words),
-            **gopher.repetition_figures(doc),
-            **c4.figures(doc, th.c4_min_words_per_line),
-            **fineweb.figures(doc, th.short_line_chars),
-        }
+        context = DocContext(self.cfg.thresholds(doc.lang), stop_words)
+        figures: dict[str, float] = {}
+        for _, measure in self.doc_measures:
+            figures.update(measure(doc, context))
+        return figures
 
 
-def _figure_names(quality: QualityFilter) -> list[str]:
-    empty = Doc(text="", lang="en", lines=[], paragraphs=[], words=[])
-    return list(quality._doc_figures(empty, 0))
+_EMPTY = Doc(text="", lang="en", lines=[], paragraphs=[], words=[])
+
+
+def _typed(name: str, values: list, measures: list[tuple[Rule, object]]) -> pa.Array:
+    """A figure column: int32 when its rule lists it among its integer columns, float32 otherwise."""
+    integer = any(name in rule.int_columns for rule, _ in measures)
+    return pa.array(values, pa.int32() if integer else pa.float32())
 
 
 def _langs(table: pa.Table) -> list[str]:
@@ -131,15 +112,12 @@ def active_checks(cfg: QualityConfig, lang: str) -> list[tuple[str, str, str, fl
     """The checks `cfg` applies to one language, in rule order: (reason, figure column, bound, value).
 
     Decided from the config alone, so `corpus recut` re-decides stored figures with the same list.
-    The blocklist rule is off without a blocklist file: it has no figure to check.
+    A rule whose checks need an option that is not set (the blocklist file) is off: it has no figure to check.
     """
     th = cfg.thresholds(lang)
     active = []
-    for rule in cfg.rules:
-        if rule == "quality_classifier":
-            active.append((*CLASSIFIER_CHECK, th.min_quality_score))
-        elif rule == "blocklist":
-            active.extend(blocklist.checks(th) if cfg.blocklist else [])
-        else:
-            active.extend(RULE_CHECKS[rule](th))
+    for name in cfg.rules:
+        rule = RULES[name]
+        if rule.active(cfg):
+            active.extend((check.reason, check.column, check.bound, check.value(th)) for check in rule.checks)
     return [check for check in active if check[3] is not None]

@@ -14,10 +14,11 @@ sentence is not. The list ships as `filters/data/spam_terms.yaml`;
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from corpus.config import QualityConfig
+from filters.rule import Check, DocFigures, Rule
 from filters.text_stats import Doc, share
 
 DEFAULT_TERMS = Path(__file__).resolve().parent / "data" / "spam_terms.yaml"
@@ -59,5 +60,14 @@ def load_terms(path: Path) -> dict[str, list[str]]:
     return terms
 
 
-def checks(th: Any) -> list[tuple[str, str, str, float | None]]:
-    return [("spam:lexicon", "q_spam_term_frac", "max", th.max_spam_term_frac)]
+def _measure(cfg: QualityConfig) -> DocFigures:
+    lexicon = SpamLexicon(cfg.spam_terms)
+    return lambda doc, ctx: lexicon.figures(doc)
+
+
+RULE = Rule(
+    name="spam",
+    measure=_measure,
+    checks=(Check("spam:lexicon", "q_spam_term_frac", "max", "max_spam_term_frac"),),
+    int_columns=frozenset(f"q_spam_{category}" for category in CATEGORIES),
+)

@@ -31,8 +31,8 @@ from corpus.publish import published_run
 from corpus.storage import Storage, expand_inputs, open_storage
 from corpus.stats import Stats
 from dedup.index import IndexMismatch, SignatureIndex
+from dedup.signatures import index_settings
 from ray_jobs.cc_select import selection_units
-from ray_jobs.dedup import index_settings
 from ray_jobs.finalize import MixedUnits, RunResult, already_published, finalize, run_id_for
 from ray_jobs.progress import RunProgress, quiet_ray, stage, unit_reads
 from ray_jobs.unit import UnitModels, WorkUnit, forget_unit, ledger_mismatch, process_unit, unit_settings

@@ -101,7 +101,7 @@ def _text_stages(samples: list[Sample], models: UnitModels, stats: Stats) -> lis
     })
     gone = []
     with timed(stats, "langid"):
-        table, reasons = models.langid.annotate(table)
+        table, reasons = models.langid.apply(table, stats)
         table, dropped = apply_decisions(table, reasons, "langid", stats)
         gone.append(dropped)
     for stage in models.doc_stages:

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Protocol
+from typing import Any, Iterable, Iterator, Mapping
 
 import psutil
 import pyarrow as pa
@@ -33,23 +33,23 @@ from corpus.accounting import meter
 from corpus.config import RunConfig
 from corpus.publish import file_sha256
 from filters.recut import LATER_REASON, LATER_STAGE, REMOVING_STAGES, SCORED_BYTES, pool_layout
-from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
-from corpus.stages import apply_decisions, text_bytes, timed
+from corpus.schema import DROPPED_SCHEMA, doc_id, domain_of
+from corpus.stages import Stage, apply_decisions, text_bytes, timed
 from corpus.stats import Stats
 from corpus.storage import Storage, input_identity, open_input
 from corpus.tokenizer import TokenCounter
-from crawlers.decode import charset_from_content_type, decode_html, looks_binary
-from crawlers.extract import ExtractionTimeout, extract_main_text, make_extractor
+from crawlers.extract_stage import PAYLOAD, ExtractStage
 from crawlers.ranges import iter_ranged_records
 from crawlers.screen import LanguageScreen
 from crawlers.warc import WarcRecord, iter_records
+from dedup.signatures import SignatureStage, index_settings
 from filters.decontam import Decontaminator
 from filters.langid import LanguageIdentifier, resolve_model_path
 from filters.pii import build_redactor
 from filters.quality import QualityFilter
-from ray_jobs.dedup import SignatureStage, index_settings
 from ray_jobs.warm_up import warm_up_records
 
+PAYLOAD_SIZE = "payload_size"
 SAMPLES_PER_REASON = 3
 # Bump when the same input and settings would stage different parts (a stage's
 # logic or the staged columns changed); every finished unit is then redone.
@@ -92,41 +92,39 @@ class WorkUnit:
         return layout.pool_path(self.unit_id)
 
 
-class DocStage(Protocol):
-    """A per-document stage after language ID (quality, PII, token counting).
+def unit_stages(cfg: RunConfig, environ: Mapping[str, str]) -> list[Stage]:
+    """Every stage a work unit's documents go through after reading, in order.
 
-    `apply` adds columns and returns the drop reason of each row (null = keep),
-    or None when the stage never drops; `apply_decisions` does the counting.
+    The one list of stages: each loads its model here, once per worker.
     """
-
-    name: str
-
-    def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array | None]: ...
+    langid = LanguageIdentifier(cfg.langid)
+    stages: list[Stage] = []
+    if cfg.screen.enabled:  # a cheap language guess before extraction; reuses the LID model
+        stages.append(LanguageScreen(cfg.screen, cfg.langid, langid.model))
+    stages += [ExtractStage(cfg.extract), langid]
+    if cfg.quality.enabled:
+        stages.append(QualityFilter(cfg.quality))
+    if cfg.decontam.enabled:
+        stages.append(Decontaminator(cfg.decontam))
+    if cfg.pii.enabled:
+        stages.append(build_redactor(cfg.pii, environ))
+    if cfg.dedup.enabled:
+        stages.append(SignatureStage(cfg.dedup))
+    if cfg.tokenizer.count:  # last: it counts only what every other stage kept
+        stages.append(TokenCounter(cfg.tokenizer))
+    return stages
 
 
 class UnitModels:
-    """Everything heavy a worker loads once and reuses for every unit it runs."""
+    """Everything heavy a worker loads once and reuses for every unit it runs: the unit's stages."""
 
     def __init__(self, cfg: RunConfig) -> None:
         self.cfg = cfg
         self.settings = unit_settings(cfg, os.environ)
-        self.extractor = make_extractor(cfg.extract)
-        self.langid = LanguageIdentifier(cfg.langid)
-        # Optional cheap language screen before extraction; reuses the LID model.
-        self.screen = LanguageScreen(cfg.screen, cfg.langid, self.langid.model) if cfg.screen.enabled else None
-        # Stages after language ID, in order; each loads its model here, once.
-        self.doc_stages: list[DocStage] = []
-        if cfg.quality.enabled:
-            self.doc_stages.append(QualityFilter(cfg.quality))
-        if cfg.decontam.enabled:
-            self.doc_stages.append(Decontaminator(cfg.decontam))
-        if cfg.pii.enabled:
-            self.doc_stages.append(build_redactor(cfg.pii, os.environ))
-        if cfg.dedup.enabled:
-            self.doc_stages.append(SignatureStage(cfg.dedup))
-        # Token counting stays last: it counts only what every other stage kept.
-        if cfg.tokenizer.count:
-            self.doc_stages.append(TokenCounter(cfg.tokenizer))
+        self.stages = unit_stages(cfg, os.environ)
+        self.langid = next(stage for stage in self.stages if stage.name == "langid")
+        # The stages after language ID (recut re-decides from what they stored).
+        self.doc_stages = self.stages[self.stages.index(self.langid) + 1 :]
         self.retired = False
         # First-use loads happen now, as start-up, not in the first unit (see ray_jobs/warm_up.py).
         run_stages(warm_up_records(), self, Stats())
@@ -300,36 +298,39 @@ def run_stages(
     """
     gone: list[pa.Table] = []
     with timed(stats, "read"):
-        table, payloads = _records_table(records)
-        table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table["payload_size"])
+        table = _records_table(records)
+        table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table[PAYLOAD_SIZE])
         gone.append(dropped)
-        payloads = [p for p, r in zip(payloads, records) if r.problem is None]
-    if models.screen is not None:
-        with timed(stats, "screen"):
-            reasons = models.screen.decide(table, payloads)
-            table, dropped = apply_decisions(table, reasons, "screen", stats, sizes=table["payload_size"])
-            gone.append(dropped)
-            payloads = [p for p, r in zip(payloads, reasons) if r is None]
-    with timed(stats, "extract"):
-        table, dropped = _extract(table, payloads, models, stats)
-        gone.append(dropped)
-    with timed(stats, "langid"):
-        table, reasons = models.langid.annotate(table)
-        table, dropped = apply_decisions(table, reasons, "langid", stats)
-        gone.append(dropped)
-        table = table.append_column(SCORED_BYTES, text_bytes(table))
-        held = _removed_rows(dropped, "langid")
-    for stage in models.doc_stages:
+    held = None
+    for stage in models.stages:
         with timed(stats, stage.name):
-            held = _annotate_removed(stage, held)
-            table, reasons = stage.apply(table, stats)
-            if reasons is None:
-                reasons = pa.nulls(table.num_rows, pa.string())
-            table, dropped = apply_decisions(table, reasons, stage.name, stats)
+            if held is not None:
+                held = _annotate_removed(stage, held)
+            table, dropped = _run_stage(stage, table, stats)
             gone.append(dropped)
-            if stage.name in REMOVING_STAGES:
+            if stage.name == "langid":  # the removed pool starts at language ID
+                table = table.append_column(SCORED_BYTES, text_bytes(table))
+                held = _removed_rows(dropped, "langid")
+            elif stage.name in REMOVING_STAGES:
                 held = _concat_removed(held, _removed_rows(dropped, stage.name))
     return table, gone, pool_layout(held, table.column_names)
+
+
+def _run_stage(stage: Stage, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Table]:
+    """One stage over a batch: its columns added, its dropped rows split off and counted.
+
+    Bytes are the page's until a stage makes text of it (extraction: HTML in,
+    text out), the text's from then on."""
+    before = table
+    table, reasons = stage.apply(table, stats)
+    if reasons is None:
+        reasons = pa.nulls(table.num_rows, pa.string())
+    if PAYLOAD_SIZE in table.column_names:
+        sizes = sizes_out = table[PAYLOAD_SIZE]
+    else:
+        sizes_out = text_bytes(table)
+        sizes = before[PAYLOAD_SIZE] if PAYLOAD_SIZE in before.column_names else sizes_out
+    return apply_decisions(table, reasons, stage.name, stats, sizes=sizes, sizes_out=sizes_out)
 
 
 def _removed_rows(dropped: pa.Table, stage: str) -> pa.Table:
@@ -343,7 +344,7 @@ def _removed_rows(dropped: pa.Table, stage: str) -> pa.Table:
     return dropped.append_column(LATER_REASON, pa.nulls(n, pa.string()))
 
 
-def _annotate_removed(stage: DocStage, held: pa.Table) -> pa.Table:
+def _annotate_removed(stage: Stage, held: pa.Table) -> pa.Table:
     """Run `stage` over removed rows for its columns; counted nowhere, its first drop noted."""
     if held.num_rows == 0:
         return held
@@ -365,8 +366,9 @@ def _concat_removed(held: pa.Table, more: pa.Table) -> pa.Table:
     return pa.concat_tables([held, more.select(held.column_names)])
 
 
-def _records_table(records: list[WarcRecord]) -> tuple[pa.Table, list[bytes | None]]:
-    table = pa.table(
+def _records_table(records: list[WarcRecord]) -> pa.Table:
+    """The batch's records as rows, each page's raw body in `payload` (for the screen and extraction)."""
+    return pa.table(
         {
             "id": [doc_id(r.url or "", r.record_id) for r in records],
             "url": [r.url for r in records],
@@ -375,62 +377,17 @@ def _records_table(records: list[WarcRecord]) -> tuple[pa.Table, list[bytes | No
             "source": [r.source for r in records],
             "content_type": [r.content_type for r in records],
             "truncated": [r.truncated for r in records],
-            "payload_size": pa.array([r.payload_size for r in records], pa.int64()),
+            PAYLOAD_SIZE: pa.array([r.payload_size for r in records], pa.int64()),
+            PAYLOAD: pa.array([r.payload for r in records], pa.large_binary()),
         }
     )
-    return table, [r.payload for r in records]
-
-
-def _extract(table: pa.Table, payloads: list[bytes | None], models: UnitModels, stats: Stats):
-    columns: dict[str, list] = {name: [] for name in ("charset", "title", "date", "text", "n_chars")}
-    reasons: list[str | None] = []
-    for source, url, content_type, body in zip(
-        table["source"].to_pylist(), table["url"].to_pylist(), table["content_type"].to_pylist(), payloads
-    ):
-        reason, charset, extraction = _extract_one(source, url, content_type, body, models, stats)
-        reasons.append(reason)
-        columns["charset"].append(charset)
-        columns["title"].append(extraction.title if extraction else None)
-        columns["date"].append(extraction.date if extraction else None)
-        columns["text"].append(extraction.text if extraction else None)
-        columns["n_chars"].append(len(extraction.text) if extraction else 0)
-    full = pa.table(
-        {
-            **{name: table[name] for name in ("id", "url", "domain", "fetch_time", "source")},
-            "charset": pa.array(columns["charset"], pa.string()),
-            "truncated": table["truncated"],
-            "title": pa.array(columns["title"], pa.string()),
-            "date": pa.array(columns["date"], pa.string()),
-            "text": pa.array(columns["text"], pa.string()),
-            "n_chars": pa.array(columns["n_chars"], pa.int64()),
-        },
-        schema=RECORD_SCHEMA,
-    )
-    return apply_decisions(full, reasons, "extract", stats, sizes=table["payload_size"], sizes_out=text_bytes(full))
-
-
-def _extract_one(source, url, content_type, body, models: UnitModels, stats: Stats):
-    if not body or looks_binary(body):
-        return "binary_body" if body else "empty_body", None, None
-    html, charset = decode_html(body, charset_from_content_type(content_type))
-    try:
-        extraction = extract_main_text(html, url, models.extractor, models.cfg.extract.timeout_seconds)
-    except ExtractionTimeout as exc:
-        stats.error("extraction_timeout", source, str(exc))
-        return "extraction_timeout", charset, None
-    except Exception as exc:  # noqa: BLE001 - trafilatura/lxml fail in many ways on broken pages
-        stats.error("extraction_error", source, f"{type(exc).__name__}: {exc}")
-        return "extraction_error", charset, None
-    if extraction is None or len(extraction.text.strip()) < models.cfg.extract.min_chars:
-        return "empty_extraction", charset, None
-    return None, charset, extraction
 
 
 def dropped_rows(table: pa.Table) -> pa.Table:
     """What `_work/dropped/` keeps of a stage's dropped rows (DROPPED_SCHEMA)."""
     n = table.num_rows
     lang = table["lang"] if "lang" in table.column_names else pa.nulls(n, pa.string())
-    size = table["payload_size"] if "payload_size" in table.column_names else text_bytes(table)
+    size = table[PAYLOAD_SIZE] if PAYLOAD_SIZE in table.column_names else text_bytes(table)
     return pa.table(
         {
             "id": table["id"],

@@ -16,7 +16,8 @@ from corpus.stats import Stats
 from corpus.storage import LocalStorage
 from dedup.index import IndexMismatch
 from dedup.shingles import Shingler
-from ray_jobs.dedup import DOCS_PER_PARTITION, SignatureStage, deduplicate, partition_count
+from dedup.signatures import SignatureStage
+from ray_jobs.dedup import DOCS_PER_PARTITION, deduplicate, partition_count
 from ray_jobs.pipeline import RunFailed, run
 from tests.warc_factory import article, write_warc
 

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from dedup.components import connected_components, pick_survivors
 from dedup.lsh import bucket_edges
-from ray_jobs.dedup import LocalExchange
+from dedup.exchange import LocalExchange
 
 
 def _reference_components(n, src, dst):

@@ -8,6 +8,7 @@ import pytest
 from corpus.config import QualityConfig
 from corpus.stats import Stats
 from filters import junk_pages
+from filters.blocklist import DomainBlocklist
 from filters.quality import QualityFilter
 from filters.spam import SpamLexicon, load_terms
 from filters.text_stats import WordSplitter
@@ -101,7 +102,7 @@ def test_blocklist_drops_listed_domains_and_their_subdomains(tmp_path):
     table, reasons = stage.apply(table, Stats())
     assert table["q_blocklisted"].to_pylist() == [1, 1, 0]
     assert reasons.to_pylist() == ["blocklist:domain", "blocklist:domain", None]
-    assert stage.blocklist.category("m.toto-example.com") == "gambling"
+    assert DomainBlocklist(tmp_path).category("m.toto-example.com") == "gambling"
 
 
 def test_missing_blocklist_names_the_setting(tmp_path):
