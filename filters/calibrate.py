@@ -27,7 +27,7 @@ from filters.quality import RULE_CHECKS, QualityFilter
 
 LANGS = ("en", "ko")
 MIN_DOCS = 20
-INT_FIELDS = ("min_words", "max_words", "min_stop_words", "max_lorem_ipsum", "max_curly_braces")
+INT_FIELDS = ("min_words", "max_words", "min_stop_words", "max_lorem_ipsum", "max_curly_braces", "max_run_words")
 
 
 class CalibrationError(ValueError):

@@ -16,7 +16,7 @@ from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from corpus.config import QualityConfig
 from corpus.stats import Stats
-from filters import blocklist, c4, fineweb, gopher, hashtags, korean, spam
+from filters import blocklist, c4, fineweb, gopher, hashtags, korean, listing, spam
 from filters.blocklist import DomainBlocklist
 from filters.classifier import QualityClassifier
 from filters.text_stats import Doc, WordSplitter
@@ -26,13 +26,14 @@ RULE_CHECKS = {
     "blocklist": blocklist.checks,
     "spam": spam.checks,
     "hashtags": hashtags.checks,
+    "listing": listing.checks,
     "korean": korean.checks,
     "gopher_quality": gopher.quality_checks,
     "gopher_repetition": gopher.repetition_checks,
     "c4": c4.checks,
     "fineweb": fineweb.checks,
 }
-INT_COLUMNS = {"q_word_count", "q_stop_words", "q_c4_lorem_ipsum", "q_c4_curly_braces", "q_hashtags", "q_blocklisted",
+INT_COLUMNS = {"q_word_count", "q_stop_words", "q_c4_lorem_ipsum", "q_c4_curly_braces", "q_hashtags", "q_blocklisted", "q_longest_run_words",
                *(f"q_spam_{category}" for category in spam.CATEGORIES)}
 
 
@@ -108,6 +109,7 @@ class QualityFilter:
         return {
             **self.spam.figures(doc),
             **hashtags.figures(doc),
+            **listing.figures(doc),
             **korean.figures(doc),
             **gopher.quality_figures(doc, stop_words),
             **gopher.repetition_figures(doc),
