@@ -30,6 +30,7 @@ from filters.text_stats import Doc, ends_sentence, share
 SENTENCE_MARK = re.compile(r"[.!?…。！？][\"'”’)\]」』）»]*(?=\s|$)")
 # An excerpt's cut: an ellipsis, bare or in brackets, alone or after a space, at the end of the line.
 CUT = re.compile(r"(?:^|\s)(?:\.{3}|…|\[(?:\.{3}|…)\]|\((?:\.{3}|…)\))$")
+CUT_ENDS = ("...", "…", "]", ")")  # the cheap test before the regex
 TEASER_MIN_WORDS = 5  # words of text before the cut
 TITLE_MAX_WORDS = 12  # a title is a short line that does not end a sentence
 MIN_TEASERS = 2
@@ -44,12 +45,19 @@ def figures(doc: Doc) -> dict[str, float]:
 
 
 def _longest_run(lines: list[str]) -> int:
-    return max((len(run.split()) for line in lines for run in SENTENCE_MARK.split(line)), default=0)
+    """Only lines with more words than the longest run so far are split at their sentence ends."""
+    longest = 0
+    for line in lines:
+        if len(line.split()) > longest:
+            longest = max(longest, *(len(run.split()) for run in SENTENCE_MARK.split(line)))
+    return longest
 
 
 def _teaser_line_frac(lines: list[str], lang: str) -> float:
     teasers = 0
     for i, line in enumerate(lines):
+        if not line.endswith(CUT_ENDS):
+            continue
         cut = CUT.search(line)
         if cut is None:
             continue

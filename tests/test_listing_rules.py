@@ -35,17 +35,20 @@ def reasons(samples: list[Sample], models: UnitModels) -> dict[str, str | None]:
     return {s.key: r for s, r in zip(samples, drop_reasons(samples, models))}
 
 
+@pytest.mark.slow
 def test_the_portal_front_page_whose_menu_extracts_as_one_line_is_dropped_as_run_on(junk, models):
     page = next(s for s in junk["portal front pages (HTML)"].samples if s.key == PORTAL)
     assert reasons([page], models) == {PORTAL: "listing:run_on"}
 
 
+@pytest.mark.slow
 def test_blog_list_and_tag_pages_of_cut_off_excerpts_are_dropped(junk, models):
     pages = [s for s in junk["blog list and tag pages (HTML)"].samples if s.key in LIST_PAGES]
     assert len(pages) == len(LIST_PAGES)
     assert reasons(pages, models) == dict.fromkeys(LIST_PAGES, "listing:teasers")
 
 
+@pytest.mark.slow
 def test_a_news_article_repeating_its_photo_caption_is_kept(data_dir, models):
     articles = next(s for s in clean_sets(data_dir) if s.name == "web articles (Readability reference)")
     caption = [s for s in articles.samples if "Progress MS-04" in s.text]
