@@ -26,7 +26,7 @@ from corpus.storage import open_input
 from crawlers.decode import charset_from_content_type, decode_html
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.warc import iter_records
-from filters import c4, fineweb, gopher, hashtags, korean
+from filters import c4, fineweb, gopher, hashtags, korean, listing
 from filters.classifier import QualityClassifier
 from filters.eval_sets import evaluation_sets
 from filters.langid import LanguageIdentifier
@@ -74,6 +74,7 @@ def main() -> None:
         "stop words (spaCy en / Kiwi ko)": lambda: quality._stop_words(docs),
         "spam lexicon": lambda: [lexicon.figures(d) for d in docs],
         "hashtags": lambda: [hashtags.figures(d) for d in docs],
+        "listing": lambda: [listing.figures(d) for d in docs],
         "korean": lambda: [korean.figures(d) for d in docs],
         "gopher_quality": lambda: [gopher.quality_figures(d, s) for d, s in zip(docs, stops)],
         "gopher_repetition": lambda: [gopher.repetition_figures(d) for d in docs],

@@ -15,8 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import lxml.html
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 CHUNK_CHARS = 1500
+# English prose has a third or more of its words in spaCy's stop-word list; Spanish or French in Latin letters
+# under a tenth, so this tells an untagged foreign page from an English one without language ID.
+MIN_ENGLISH_STOP_WORD_SHARE = 0.2
 _BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt", "figcaption")
 
 
@@ -67,7 +71,9 @@ def english_articles(data: Path) -> list[str]:
 def readability_articles(data: Path, min_chars: int = 500) -> list[str]:
     """English pages from Mozilla Readability's reviewed reference output (Wikipedia, news, blogs), as text.
 
-    Synthetic edge-case pages (lorem ipsum, tiny fixtures) and non-English pages are left out.
+    Synthetic edge-case pages (lorem ipsum, tiny fixtures) and non-English pages are left out: pages
+    whose metadata names another language, pages not in Latin letters, and untagged pages in another
+    Latin-script language (la-nacion is Spanish), told by their share of English stop words.
     """
     docs = []
     for folder in sorted((data / "gold_extraction/mozilla_readability").iterdir()):
@@ -83,8 +89,14 @@ def readability_articles(data: Path, min_chars: int = 500) -> list[str]:
         ascii_letters = sum(ch.isascii() for ch in text if ch.isalpha())
         letters = sum(ch.isalpha() for ch in text)
         if len(text) >= min_chars and "lorem ipsum" not in text.lower() and ascii_letters >= 0.95 * letters:
-            docs.append(text)
+            if _english_stop_word_share(text) >= MIN_ENGLISH_STOP_WORD_SHARE:
+                docs.append(text)
     return docs
+
+
+def _english_stop_word_share(text: str) -> float:
+    words = [w.strip(".,;:!?\"'()“”‘’").lower() for w in text.split()]
+    return sum(w in EN_STOP_WORDS for w in words) / max(1, len(words))
 
 
 def common_crawl_text(data: Path, lang: str | None = None) -> list[str]:

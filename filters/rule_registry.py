@@ -7,7 +7,7 @@ whose order is the default order of `quality.rules`.
 
 from __future__ import annotations
 
-from filters import blocklist, c4, classifier, fineweb, gopher, hashtags, korean, spam
+from filters import blocklist, c4, classifier, fineweb, gopher, hashtags, korean, listing, spam
 from filters.rule import Rule
 
 RULES: dict[str, Rule] = {
@@ -16,6 +16,7 @@ RULES: dict[str, Rule] = {
         blocklist.RULE,
         spam.RULE,
         hashtags.RULE,
+        listing.RULE,
         korean.RULE,
         gopher.QUALITY_RULE,
         gopher.REPETITION_RULE,
