@@ -1,0 +1,19 @@
+"""Quality + PII docs/s per core on Korean-heavy texts (the 545 non-constructed Korean eval texts of `--korean 60`): first pass in a fresh process (word memory empty), then the median of 3 more. Usage: PYTHONPATH=. .venv/bin/python bench/korean_filter_speed.py LABEL
+import sys, time, statistics
+from pathlib import Path
+import pyarrow as pa
+from corpus.config import LangIdConfig, QualityConfig
+from corpus.stats import Stats
+from filters.eval_sets import evaluation_sets
+from filters.langid import LanguageIdentifier
+from filters.pii import KINDS, PIIRedactor
+from filters.quality import QualityFilter
+data = Path(__file__).resolve().parents[2] / "shared" / "data"
+texts = [s.text for l in evaluation_sets(data, 60) if l.lang == "ko" and l.source != "constructed" for s in l.samples if s.text]
+langs, _ = LanguageIdentifier(LangIdConfig()).predict(texts)
+q = QualityFilter(QualityConfig()); r = PIIRedactor(list(KINDS), key=b"bench")
+table = pa.table({"text": texts, "lang": langs})
+def run():
+    a = time.process_time(); r.apply(q.apply(table, Stats())[0], Stats()); return time.process_time() - a
+first = run(); rest = [run() for _ in range(3)]
+print(sys.argv[1], len(texts), "docs", f"first {len(texts)/first:.0f} docs/s, warm median {len(texts)/statistics.median(rest):.0f} docs/s")
