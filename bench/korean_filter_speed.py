@@ -1,4 +1,11 @@
-"""Quality + PII docs/s per core on Korean-heavy texts (the 545 non-constructed Korean eval texts of `--korean 60`): first pass in a fresh process (word memory empty), then the median of 3 more. Usage: PYTHONPATH=. .venv/bin/python bench/korean_filter_speed.py LABEL
+"""Quality + PII documents per CPU second on Korean-heavy text, in one process.
+
+The 545 non-constructed Korean texts of the evaluation set that `bench/filter_speed.py --korean 60`
+adds; one pass with the word splitter's memory empty ("first"), then the median of 3 more ("warm").
+Run it for two checkouts one after the other to compare them.
+
+Usage: PYTHONPATH=. .venv/bin/python bench/korean_filter_speed.py LABEL
+"""
 import sys, time, statistics
 from pathlib import Path
 import pyarrow as pa
