@@ -76,8 +76,11 @@ def repetition_figures(doc: Doc) -> dict[str, float]:
     word_chars = sum(lengths)
     for n in TOP_NGRAMS:
         figures[f"q_top_{n}gram_char_frac"] = share(_top_ngram_chars(doc.words, n), word_chars)
+    # No repeated 5-gram means no repeated longer n-gram: every duplicate figure is 0 (most prose).
+    repeats = _has_repeated_ngram(doc.words, DUP_NGRAMS[0])
     for n in DUP_NGRAMS:
-        figures[f"q_dup_{n}gram_char_frac"] = share(_dup_ngram_chars(doc.words, lengths, n), word_chars)
+        chars = _dup_ngram_chars(doc.words, lengths, n) if repeats else 0
+        figures[f"q_dup_{n}gram_char_frac"] = share(chars, word_chars)
     return figures
 
 
@@ -121,6 +124,11 @@ def _top_ngram_chars(words: list[str], n: int) -> int:
     counts = Counter(zip(*(words[i:] for i in range(n))))
     gram, count = counts.most_common(1)[0]
     return sum(len(w) for w in gram) * count if count > 1 else 0
+
+
+def _has_repeated_ngram(words: list[str], n: int) -> bool:
+    grams = max(len(words) - n + 1, 0)
+    return len(set(zip(*(words[i:] for i in range(n))))) < grams
 
 
 def _dup_ngram_chars(words: list[str], lengths: list[int], n: int) -> int:
