@@ -36,6 +36,7 @@ from corpus.schema import DROPPED_SCHEMA, RECORD_SCHEMA, doc_id, domain_of
 from corpus.stages import apply_decisions, text_bytes, timed
 from corpus.stats import Stats
 from corpus.storage import Storage, input_identity, open_input
+from corpus.timestamps import date_array, fetch_time_array
 from corpus.tokenizer import TokenCounter
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import ExtractionTimeout, extract_main_text, make_extractor
@@ -53,7 +54,7 @@ WORK = "_work"
 SAMPLES_PER_REASON = 3
 # Bump when the same input and settings would stage different parts (a stage's
 # logic or the staged columns changed); every finished unit is then redone.
-UNIT_FORMAT = 3
+UNIT_FORMAT = 4  # 4: fetch_time and date typed (corpus/timestamps.py)
 # The removed pool (filters/recut.py): what language ID (below its threshold, in
 # a wanted language) and the quality stage removed, annotated by every later
 # stage as if kept, so `corpus recut` can decide again without extracting again.
@@ -300,7 +301,7 @@ def run_stages(
     """
     gone: list[pa.Table] = []
     with timed(stats, "read"):
-        table, payloads = _records_table(records)
+        table, payloads = _records_table(records, stats)
         table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table["payload_size"])
         gone.append(dropped)
         payloads = [p for p, r in zip(payloads, records) if r.problem is None]
@@ -365,13 +366,16 @@ def _concat_removed(held: pa.Table, more: pa.Table) -> pa.Table:
     return pa.concat_tables([held, more.select(held.column_names)])
 
 
-def _records_table(records: list[WarcRecord]) -> tuple[pa.Table, list[bytes | None]]:
+def _records_table(records: list[WarcRecord], stats: Stats) -> tuple[pa.Table, list[bytes | None]]:
+    fetch_times, unparsed = fetch_time_array(r.fetch_time for r in records)
+    if unparsed:
+        stats.bump("fetch_time_unparsed", unparsed)
     table = pa.table(
         {
             "id": [doc_id(r.url or "", r.record_id) for r in records],
             "url": [r.url for r in records],
             "domain": [domain_of(r.url) for r in records],
-            "fetch_time": [r.fetch_time for r in records],
+            "fetch_time": fetch_times,
             "source": [r.source for r in records],
             "content_type": [r.content_type for r in records],
             "truncated": [r.truncated for r in records],
@@ -394,13 +398,16 @@ def _extract(table: pa.Table, payloads: list[bytes | None], models: UnitModels, 
         columns["date"].append(extraction.date if extraction else None)
         columns["text"].append(extraction.text if extraction else None)
         columns["n_chars"].append(len(extraction.text) if extraction else 0)
+    dates, unparsed = date_array(columns["date"])
+    if unparsed:
+        stats.bump("date_unparsed", unparsed)
     full = pa.table(
         {
             **{name: table[name] for name in ("id", "url", "domain", "fetch_time", "source")},
             "charset": pa.array(columns["charset"], pa.string()),
             "truncated": table["truncated"],
             "title": pa.array(columns["title"], pa.string()),
-            "date": pa.array(columns["date"], pa.string()),
+            "date": dates,
             "text": pa.array(columns["text"], pa.string()),
             "n_chars": pa.array(columns["n_chars"], pa.int64()),
         },
