@@ -344,19 +344,23 @@ def summarize(out: Path, monitor_log: Path, points: list[int], run_wall: tuple[f
     for _, _, role, rss in samples:
         peaks[role] = max(peaks.get(role, 0), rss)
     report["peak_rss_mib_by_role"] = {k: round(v / 2**20) for k, v in sorted(peaks.items())}
-    if run_wall and (out / "stats.json").exists():
-        started, ended = run_wall
-        last_unit = max(e["process"]["taken"] for e in entries)
+    if (out / "manifest.json").exists():  # complete: the run's own accounts
         stats = json.loads((out / "stats.json").read_text())
         cost = json.loads((out / "cost.json").read_text())
-        time_ = stats.get("time", {})
+        started = cost["run_wall_seconds"]
+        if run_wall:
+            started = run_wall[1] - run_wall[0]
+        last_unit = max(e["process"]["taken"] for e in entries) - min(e["process"]["started"] for e in entries)
         report |= {
-            "wall_s": ended - started, "units_wall_s": last_unit - started, "finalize_wall_s": ended - last_unit,
-            "records_read": stats.get("counters", {}).get("records_read"),
-            "driver_stages_cpu_s": {k: round(time_[k]["cpu_seconds"], 1) for k in ("dedup", "shards") if k in time_},
-            "funnel": {stage: sum(e["docs_out"] for e in langs.values()) for stage, langs in stats.get("stages", {}).items()},
+            "wall_s": started, "records_read": stats.get("counters", {}).get("records_read"),
+            "finalize_wall_s": sum(stats["time"][k]["wall_seconds"] for k in ("dedup", "shards") if k in stats["time"]),
+            "docs_per_s_whole_run": stats["counters"]["records_read"] / started,
+            "cpu_s_by_stage": {k: round(v["cpu_seconds"], 1) for k, v in cost["stages"].items()},
+            "processes": [{"pid": p["pid"], "driver": p["driver"], "units": p["units"], "cpu_s": round(p["cpu_seconds"]),
+                           "peak_rss_mib": round(p["peak_rss_bytes"] / 2**20)} for p in cost["processes"]],
+            "funnel": {f["stage"]: f["docs"] for f in cost["funnel"]},
             "counters": stats.get("counters", {}),
-            "cost_keys": sorted(cost),
+            "units_span_s": last_unit,
         }  # fmt: skip
     return report
 
@@ -371,19 +375,23 @@ def _cpu_model() -> str:
 def print_table(r: dict) -> None:
     m = r["machine"]
     print(f"\nscale run, {r['date']}: {m['cpus']} x {m['cpu']}, load now {m['load_now'][0]:.1f}; units done {r['units_done']}")
-    if "wall_s" in r:
-        print(f"wall {r['wall_s']:,.0f} s: units {r['units_wall_s']:,.0f} s, finalize (dedup, shards, report) {r['finalize_wall_s']:,.0f} s;"
-              f" driver CPU {r['driver_stages_cpu_s']}")  # fmt: skip
     stages = sorted({k for row in r["points"] for k in row["cpu_ms_per_page"]})
     print("| pages | docs/s (interval) | docs/s (cumulative) | docs per CPU s | CPU ms/page | "
-          + " | ".join(stages) + " | unit workers' peak RSS MiB (sampled) |")  # fmt: skip
-    print("|" + "---|" * (6 + len(stages)))
+          + " | ".join(stages) + " | unit workers' RSS MiB, sampled | their peak RSS MiB, ledger |")  # fmt: skip
+    print("|" + "---|" * (7 + len(stages)))
     for row in r["points"]:
         cells = " | ".join(f"{row['cpu_ms_per_page'].get(s, 0):.1f}" for s in stages)
         print(f"| {row['pages']:,} | {row['docs_per_s']:.1f} | {row['cumulative_docs_per_s']:.1f} | {row['docs_per_cpu_s']:.1f} | "
-              f"{row['cpu_ms_per_page_total']:.1f} | {cells} | {', '.join(map(str, row['worker_rss_mib_sampled'])) or '-'} |")  # fmt: skip
+              f"{row['cpu_ms_per_page_total']:.1f} | {cells} | {', '.join(map(str, row['worker_rss_mib_sampled'])) or '-'} | "
+              f"{', '.join(map(str, row['worker_peak_rss_mib_ledger']))} |")  # fmt: skip
     print("peak RSS by role (MiB): " + ", ".join(f"{k} {v:,}" for k, v in r["peak_rss_mib_by_role"].items()))
     if "funnel" in r:
+        print(f"whole run: {r['records_read']:,} pages in {r['wall_s']:,.0f} s wall ({r['docs_per_s_whole_run']:.1f} docs/s, "
+              f"start-up and finalize included; dedup + shards {r['finalize_wall_s']:,.0f} s)")  # fmt: skip
+        print("CPU s by stage (cost.json): " + ", ".join(f"{k} {v:,}" for k, v in r["cpu_s_by_stage"].items()))
+        print("processes (cost.json): " + "; ".join(
+            f"{'driver' if p['driver'] else 'worker'} {p['pid']}: {p['units']} units, {p['cpu_s']:,} CPU s, peak {p['peak_rss_mib']:,} MiB"
+            for p in r["processes"]))  # fmt: skip
         print("funnel (docs out): " + ", ".join(f"{k} {v:,}" for k, v in r["funnel"].items()))
 
 
@@ -426,7 +434,7 @@ def _run(args, out: Path, monitor_log: Path, log_path: Path, points: list[int]) 
         cmd += ["--set", kv]
     for path in (out, monitor_log):
         subprocess.run(["rm", "-rf", str(path)], check=True)
-    for attempt in range(3):  # local Ray's start-up can time out on a loaded machine: nothing has run yet
+    for attempt in range(5):  # local Ray waits 30 s for its raylet, too short on a loaded machine: nothing has run yet
         started = time.time()
         with open(log_path, "w") as log:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
