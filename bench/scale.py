@@ -100,7 +100,7 @@ class Sources:
         self.ko_junk = _jsonl(kw / "instagram_ads" / "ads.jsonl")
         self.ko_titles = _lines(SHARED / "korean_text" / "korean_hate_speech" / "news_title__train.news_title.txt.gz")
         en_texts = _jsonl(next((SHARED / "english_text" / "dolma_cc").glob("CC-MAIN-*.jsonl.gz")))
-        en_texts += [t for t in _jsonl(SHARED / "near_dup" / "web_docs_mixed.docs.jsonl.gz")]
+        en_texts += _jsonl(SHARED / "near_dup" / "web_docs_mixed.docs.jsonl.gz")
         gold = [row["text"] for row in map(json.loads, gzip.open(SHARED / "near_dup" / "article_extraction_variants.docs.jsonl.gz", "rt"))
                 if row["id"].endswith(":ground_truth")]  # fmt: skip
         self.en_paragraphs = _paragraphs(en_texts + gold) + _paragraphs([t.replace("\n", "\n\n") for t in gold], 120)
