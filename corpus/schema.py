@@ -12,17 +12,19 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
+from corpus.timestamps import DATE_TYPE, FETCH_TIME_TYPE
+
 # Columns produced by reading and extracting one WARC record.
 RECORD_FIELDS: list[pa.Field] = [
     pa.field("id", pa.string(), nullable=False),
     pa.field("url", pa.string()),
     pa.field("domain", pa.string()),
-    pa.field("fetch_time", pa.string()),
+    pa.field("fetch_time", FETCH_TIME_TYPE),
     pa.field("source", pa.string()),
     pa.field("charset", pa.string()),
     pa.field("truncated", pa.bool_()),
     pa.field("title", pa.string()),
-    pa.field("date", pa.string()),
+    pa.field("date", DATE_TYPE),
     pa.field("text", pa.string()),
     pa.field("n_chars", pa.int64()),
 ]

@@ -13,6 +13,7 @@ import pyarrow as pa
 from corpus.config import ExtractConfig
 from corpus.schema import RECORD_SCHEMA
 from corpus.stats import Stats
+from corpus.timestamps import date_array
 from crawlers.decode import charset_from_content_type, decode_html, looks_binary
 from crawlers.extract import Extraction, ExtractionTimeout, extract_main_text, make_extractor
 
@@ -42,13 +43,16 @@ class ExtractStage:
             columns["date"].append(extraction.date if extraction else None)
             columns["text"].append(extraction.text if extraction else None)
             columns["n_chars"].append(len(extraction.text) if extraction else 0)
+        dates, unparsed = date_array(columns["date"])
+        if unparsed:
+            stats.bump("date_unparsed", unparsed)
         full = pa.table(
             {
                 **{name: table[name] for name in ("id", "url", "domain", "fetch_time", "source")},
                 "charset": pa.array(columns["charset"], pa.string()),
                 "truncated": table["truncated"],
                 "title": pa.array(columns["title"], pa.string()),
-                "date": pa.array(columns["date"], pa.string()),
+                "date": dates,
                 "text": pa.array(columns["text"], pa.string()),
                 "n_chars": pa.array(columns["n_chars"], pa.int64()),
             },

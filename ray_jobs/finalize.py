@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ from filters.recut import scored_settings
 from corpus.stages import timed
 from corpus.stats import Stats
 from corpus.storage import Storage
+from corpus.timestamps import iso_utc
 from corpus.tokenizer import eod_id, load_tokenizer, tokenizer_info
 from ray_jobs.dedup import deduplicate
 from ray_jobs.unit import WorkUnit, unit_settings
@@ -69,7 +71,7 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     with timed(stats, "dedup"):
         dedup = deduplicate(cfg.dedup, out, staged, run_id, sum(e["docs"] for e in entries))
     shards: list[ShardEntry] = []
-    newest: str | None = None
+    newest: dt.datetime | None = None
     with timed(stats, "shards"):
         langs = sorted(_languages(out, staged))
         for lang in langs:
@@ -90,7 +92,7 @@ def finalize(cfg: RunConfig, units: list[WorkUnit], out: Storage) -> RunResult:
     counted = cfg.tokenizer.count or cfg.tokenizer.export_megatron
     named = tokenizer_info(cfg.tokenizer.resolved_path()) if counted else None
     out.write_bytes(SCORED_SETTINGS, json.dumps(scored_settings(cfg), indent=2).encode())
-    manifest = build_manifest(run_id, newest, cfg.sha256(), named, shards, removed)
+    manifest = build_manifest(run_id, iso_utc(newest), cfg.sha256(), named, shards, removed)
     if cfg.tokenizer.export_megatron:
         tokenizer = load_tokenizer(cfg.tokenizer.resolved_path())
         manifest["tokenized"] = export_shards(out, manifest["shards"], tokenizer, eod_id(tokenizer))

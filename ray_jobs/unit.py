@@ -37,6 +37,7 @@ from corpus.schema import DROPPED_SCHEMA, doc_id, domain_of
 from corpus.stages import Stage, apply_decisions, text_bytes, timed
 from corpus.stats import Stats
 from corpus.storage import Storage, input_identity, open_input
+from corpus.timestamps import fetch_time_array
 from corpus.tokenizer import TokenCounter
 from crawlers.extract_stage import PAYLOAD, ExtractStage
 from crawlers.ranges import iter_ranged_records
@@ -53,7 +54,7 @@ PAYLOAD_SIZE = "payload_size"
 SAMPLES_PER_REASON = 3
 # Bump when the same input and settings would stage different parts (a stage's
 # logic or the staged columns changed); every finished unit is then redone.
-UNIT_FORMAT = 3
+UNIT_FORMAT = 4  # 4: fetch_time and date typed (corpus/timestamps.py)
 # The removed pool (filters/recut.py): what language ID (below its threshold, in
 # a wanted language) and the quality stage removed, annotated by every later
 # stage as if kept, so `corpus recut` can decide again without extracting again.
@@ -298,7 +299,7 @@ def run_stages(
     """
     gone: list[pa.Table] = []
     with timed(stats, "read"):
-        table = _records_table(records)
+        table = _records_table(records, stats)
         table, dropped = apply_decisions(table, [r.problem for r in records], "read", stats, sizes=table[PAYLOAD_SIZE])
         gone.append(dropped)
     held = None
@@ -366,14 +367,17 @@ def _concat_removed(held: pa.Table, more: pa.Table) -> pa.Table:
     return pa.concat_tables([held, more.select(held.column_names)])
 
 
-def _records_table(records: list[WarcRecord]) -> pa.Table:
+def _records_table(records: list[WarcRecord], stats: Stats) -> pa.Table:
     """The batch's records as rows, each page's raw body in `payload` (for the screen and extraction)."""
+    fetch_times, unparsed = fetch_time_array(r.fetch_time for r in records)
+    if unparsed:
+        stats.bump("fetch_time_unparsed", unparsed)
     return pa.table(
         {
             "id": [doc_id(r.url or "", r.record_id) for r in records],
             "url": [r.url for r in records],
             "domain": [domain_of(r.url) for r in records],
-            "fetch_time": [r.fetch_time for r in records],
+            "fetch_time": fetch_times,
             "source": [r.source for r in records],
             "content_type": [r.content_type for r in records],
             "truncated": [r.truncated for r in records],
