@@ -62,14 +62,27 @@ class TwoNodeCluster:
         self.nodes: dict[str, subprocess.Popen] = {}
 
     def start(self) -> None:
-        self.nodes["head"] = self._start_node(
+        self._bring_up(
             "head",
             ["--head", "--port", str(self.gcs_port), "--include-dashboard", "true", "--dashboard-host", "127.0.0.1",
              "--dashboard-port", str(self.dashboard_port), "--ray-client-server-port", str(_free_port())],
-        )
-        self._wait_for(lambda: self._cpus() >= 1, "head node")
-        self.nodes["worker"] = self._start_node("worker", ["--address", f"127.0.0.1:{self.gcs_port}"])
-        self._wait_for(lambda: self._cpus() >= 2, "worker node")
+            cpus=1,
+        )  # fmt: skip
+        self._bring_up("worker", ["--address", f"127.0.0.1:{self.gcs_port}"], cpus=2)
+
+    def _bring_up(self, name: str, args: list[str], cpus: int, tries: int = 3) -> None:
+        """Start a node until the cluster counts its CPU. `ray start` gives its raylet a fixed 30 s
+        to register, which a loaded 2-core machine can miss; nothing has run on the node yet, so
+        starting it again is safe."""
+        for attempt in range(tries):
+            self.nodes[name] = self._start_node(name, args)
+            try:
+                self._wait_for(lambda: self._cpus() >= cpus, f"{name} node")
+                return
+            except RuntimeError:
+                self.kill_node(name)
+                if attempt == tries - 1:
+                    raise
 
     def kill_node(self, name: str) -> None:
         """Lose a node: SIGKILL every process of its session (raylet, agents, workers)."""
