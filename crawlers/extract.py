@@ -72,6 +72,9 @@ def extract_main_text(
 ) -> Extraction | None:
     """The page's main text, title and date; None when trafilatura finds no content.
 
+    With `fast_then_full` settings the fast path runs first and the full path
+    (readability/jusText comparison) only when its text looks incomplete.
+
     Raises ExtractionTimeout when the page takes more than `timeout_seconds` of
     CPU: some pages send trafilatura's heuristics or regexes into near-endless
     work, and one such page must not hold up the file it is in.
