@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from corpus import quality_thresholds
 from corpus.language_codes import model_languages, suggest
@@ -49,9 +49,20 @@ class ReadConfig(Section):
 class ExtractConfig(Section):
     """trafilatura options, passed through as one settings object."""
 
-    fast: bool = Field(
-        False, description="trafilatura's fast mode, no fallback extractors (readability, jusText): about 1.4x faster "
-        "extraction, but it lost a Korean news page of the evaluation set, so it is off by default (bench/RESULTS.md)"
+    @model_validator(mode="before")
+    @classmethod
+    def _fast_became_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "fast" in data:
+            raise ValueError("extract.fast was replaced by extract.mode: full | fast | fast_then_full "
+                             "(fast: true is mode: fast)")
+        return data
+
+    mode: Literal["full", "fast", "fast_then_full"] = Field(
+        "fast_then_full",
+        description="full: trafilatura with its fallback extractors (readability, jusText) on every page; fast: "
+        "without them (it lost a Korean news page of the evaluation set); fast_then_full: fast first, and the full "
+        "path only where the fast text looks incomplete (crawlers/extract.py), counted as "
+        "`extract_full_fallback` in stats.json counters",
     )
     favor_precision: bool = False
     favor_recall: bool = False

@@ -32,6 +32,7 @@ class ExtractStage:
     def apply(self, table: pa.Table, stats: Stats) -> tuple[pa.Table, pa.Array]:
         columns: dict[str, list] = {name: [] for name in ("charset", "title", "date", "text", "n_chars")}
         reasons: list[str | None] = []
+        fallbacks_before = self.extractor.full_fallbacks
         for source, url, content_type, body in zip(
             table["source"].to_pylist(), table["url"].to_pylist(), table["content_type"].to_pylist(),
             table[PAYLOAD].to_pylist(),
@@ -46,6 +47,8 @@ class ExtractStage:
         dates, unparsed = date_array(columns["date"])
         if unparsed:
             stats.bump("date_unparsed", unparsed)
+        if fallbacks := self.extractor.full_fallbacks - fallbacks_before:
+            stats.bump("extract_full_fallback", fallbacks)
         full = pa.table(
             {
                 **{name: table[name] for name in ("id", "url", "domain", "fetch_time", "source")},

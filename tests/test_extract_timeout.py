@@ -16,7 +16,7 @@ from ray_jobs.pipeline import run
 from ray_jobs.unit import UnitModels, WorkUnit, process_unit
 from tests.warc_factory import article, write_warc
 
-LIGHT = {"extract.fast": True, "quality.enabled": False, "pii.enabled": False, "dedup.enabled": False, "tokenizer.count": False}
+LIGHT = {"extract.mode": "fast", "quality.enabled": False, "pii.enabled": False, "dedup.enabled": False, "tokenizer.count": False}
 
 
 def _pages(data_dir, n):
