@@ -145,3 +145,23 @@ def test_korean_thresholds_are_separate_from_english(quality):
     text = " ".join(NEWS.split()[:40])
     assert "gopher_quality:word_count" not in failed_checks(quality, [text], "ko")[0]
     assert "gopher_quality:word_count" in failed_checks(quality, [text], "en")[0]
+
+
+@pytest.mark.slow
+def test_stop_word_bound_alone_drops_no_clean_korean_text_and_most_keyword_junk(quality, data_dir):
+    """No clean Korean text of the evaluation set fails the stop-word bound and nothing else at the defaults;
+    most constructed keyword and link-list pages fail it (other rules catch the rest)."""
+    from filters.eval_sets import evaluation_sets
+
+    stop = "gopher_quality:stop_words"
+    keyword_junk = ("seo keywords (constructed)", "link list (constructed)")
+    for labelled in evaluation_sets(data_dir):
+        texts = [s.text for s in labelled.samples if s.text]
+        if labelled.lang != "ko" or not texts or not (labelled.clean or labelled.name in keyword_junk):
+            continue
+        failed = failed_checks(quality, texts, "ko")
+        if labelled.clean:
+            alone = [text[:80] for text, checks in zip(texts, failed) if checks == {stop}]
+            assert not alone, labelled.name
+        else:
+            assert sum(stop in checks for checks in failed) >= 0.5 * len(texts), labelled.name
