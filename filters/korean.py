@@ -20,7 +20,6 @@ document.
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 from filters.rule import Check, Rule, loads_nothing
@@ -40,9 +39,9 @@ def load_endings(path: Path = ENDINGS_FILE) -> tuple[str, ...]:
 class KoreanStopWords:
     """Counts eojeol ending in a Korean particle or verbal ending among a document's first characters."""
 
-    def __init__(self, max_chars: int, endings: tuple[str, ...] | None = None) -> None:
+    def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
-        self.endings = endings if endings is not None else load_endings()
+        self.endings = load_endings()
 
     def count(self, texts: list[str]) -> list[int]:
         return [self.count_one(text) for text in texts]
