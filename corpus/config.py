@@ -142,7 +142,7 @@ QualityThresholds = _thresholds_section(
 )
 KoreanThresholds = _thresholds_section(
     "KoreanThresholds", "ko", QualityThresholds,
-    "Korean bounds: words are eojeol (longer, fewer), stop words are Kiwi morphemes (corpus/quality_thresholds.py).",
+    "Korean bounds: words are eojeol (longer, fewer), stop words are eojeol ending in particles (corpus/quality_thresholds.py).",
 )
 QualityRule = Literal[tuple(quality_thresholds.RULES)]  # type: ignore[valid-type]
 
@@ -160,7 +160,7 @@ class QualityConfig(Section):
     other: QualityThresholds = Field(QualityThresholds(), description="languages other than en and ko")
     classifier: str | None = Field(None, description="fastText quality model; default: models/quality.ftz")
     classifier_max_chars: int = Field(3000, gt=0, description="characters of each document shown to the classifier")
-    stop_word_chars: int = Field(200, gt=0, description="Korean: characters analysed by Kiwi for stop words")
+    stop_word_chars: int = Field(200, gt=0, description="Korean: leading characters whose eojeol are counted as stop words")
     spam_terms: str | None = Field(None, description="spam lexicon (YAML, category: [terms]); default: the shipped one")
     blocklist: str | None = Field(None, description="UT1-style domain blocklist folder or file; none: the rule is off")
 

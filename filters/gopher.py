@@ -25,7 +25,7 @@ def quality_figures(doc: Doc, stop_words: int) -> dict[str, float]:
     """Word count and length, symbol and bullet/ellipsis line ratios, stop words, alphabetic words.
 
     `stop_words` is counted by the caller: English from spaCy's list over words,
-    Korean over Kiwi morphemes (spaCy's Korean list holds stems, not eojeol).
+    Korean as eojeol ending in a particle or verbal ending (`filters/korean.py`).
     """
     n_words = len(doc.words)
     n_lines = len(doc.lines)

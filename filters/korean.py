@@ -1,4 +1,4 @@
-"""Korean-specific figures: Hangul share, bare-jamo share, stop words over Kiwi morphemes.
+"""Korean-specific figures: Hangul share, bare-jamo share, stop words as eojeol ending in particles.
 
 Technical Korean mixes Latin terms, code, URLs and formulas into Hangul prose
 ("Inner Join은 두 테이블을 ..."), so Hangul's share of *letters* says little
@@ -8,36 +8,48 @@ Hangul: a Latin term with a particle ("Join은") is a Korean word, an English
 paragraph with one Korean word is not Korean. Language ID has already said ko;
 this check only catches pages it was unsure of.
 
-spaCy's Korean stop words are morphemes (`있`, `하`, `것`, `그리고`), which an
-eojeol like `있었다` only contains, so they are counted over Kiwi's
-morphological analysis of the document's first characters: enough to tell
-prose from a menu, at a bounded cost per document.
+Korean has no stop words to match whole: its function words are particles and
+verbal endings at the end of each eojeol (`학교에`, `Join은`, `갔다`). The Korean
+stop-word figure counts eojeol in the document's first characters that end in
+one, from a list Kiwi derived once offline (`filters/korean_endings.py` writes
+`filters/data/korean_endings.tsv`): prose has one on nearly every eojeol, a
+menu or a keyword list of bare nouns almost none, and no analyser runs per
+document.
 """
 
 from __future__ import annotations
 
 import re
-
-from spacy.lang.ko.stop_words import STOP_WORDS as KO_STOP_WORDS
+from pathlib import Path
 
 from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import HANGUL_JAMO, HANGUL_SYLLABLE, LETTER, Doc, share
 
+ENDINGS_FILE = Path(__file__).resolve().parent / "data" / "korean_endings.tsv"
+# The Hangul that ends an eojeol, before any closing punctuation: `은` of `Join은`, `갔다` of `갔다.”`.
+EOJEOL_HANGUL_END = re.compile(r"[\uac00-\ud7a3]+(?=[^\w\s]*(?:\s|$))")
+
+
+def load_endings(path: Path = ENDINGS_FILE) -> tuple[str, ...]:
+    """The particle and ending list: first column of the TSV, `#` comments and the header row skipped."""
+    rows = [line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return tuple(row for row in rows[1:] if row)
+
 
 class KoreanStopWords:
-    """Kiwi loaded once per worker; counts spaCy's Korean stop words among morphemes."""
+    """Counts eojeol ending in a Korean particle or verbal ending among a document's first characters."""
 
     def __init__(self, max_chars: int) -> None:
-        from kiwipiepy import Kiwi
-
-        self.kiwi = Kiwi(num_workers=1)
         self.max_chars = max_chars
+        self.endings = load_endings()
 
     def count(self, texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        heads = [t[: self.max_chars] for t in texts]
-        return [sum(tok.form in KO_STOP_WORDS for tok in tokens) for tokens in self.kiwi.tokenize(heads)]
+        return [self.count_one(text) for text in texts]
+
+    def count_one(self, text: str) -> int:
+        """Eojeol in the first `max_chars` characters whose final Hangul ends in a listed particle or ending."""
+        endings = self.endings
+        return sum(run.endswith(endings) for run in EOJEOL_HANGUL_END.findall(text[: self.max_chars]))
 
 
 # Space-separated words holding a Hangul syllable, and holding any letter.

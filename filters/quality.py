@@ -22,7 +22,7 @@ from filters.text_stats import Doc, WordSplitter
 
 
 class QualityFilter:
-    """Stage `quality`: loads spaCy, Kiwi and what each rule needs (lexicon, blocklist, classifier) once, in the worker."""
+    """Stage `quality`: loads spaCy, the Korean ending list and what each rule needs (lexicon, blocklist, classifier) once, in the worker."""
 
     name = "quality"
 
@@ -78,7 +78,7 @@ class QualityFilter:
         return active_checks(self.cfg, lang)
 
     def _stop_words(self, docs: list[Doc]) -> list[int]:
-        """English stop words among words; Korean documents add Kiwi's stop-word morphemes (their English quotes count too)."""
+        """English stop words among words; Korean documents add eojeol ending in a particle or ending (their English quotes count too)."""
         counts = [sum(w.lower() in EN_STOP_WORDS for w in d.words) for d in docs]
         korean_rows = [i for i, d in enumerate(docs) if d.lang == "ko"]
         for i, n in zip(korean_rows, self.korean_stop_words.count([docs[i].text for i in korean_rows])):

@@ -2,8 +2,8 @@
 
 Several libraries load on first use, not at construction: trafilatura's date
 finder compiles dateparser's regular expressions for every locale the first
-time a page carries a date it cannot read itself, and the Korean quality
-figures load Kiwi's model on the first Korean document. Left to the first
+time a page carries a date it cannot read itself, and Korean morpheme
+shingles (when configured) load Kiwi's model on the first Korean document. Left to the first
 unit, those seconds look like per-page work and a forecast multiplies them by
 every page of the next crawl. Run here, they are the worker's start-up, which
 cost accounting meters apart (`corpus.accounting.meter.mark_started`) and a forecast adds

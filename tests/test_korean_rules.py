@@ -1,4 +1,4 @@
-"""Korean quality rules: eojeol, Hangul as letters, Korean sentence endings, Kiwi stop words, Hangul share."""
+"""Korean quality rules: eojeol, Hangul as letters, Korean sentence endings, particle stop words, Hangul share."""
 
 from __future__ import annotations
 
@@ -74,11 +74,38 @@ def test_hangul_counts_as_letters(quality):
     assert table["q_hangul_share"][0].as_py() > 0.95
 
 
-@pytest.mark.slow
-def test_stop_words_come_from_kiwi_morphemes():
-    counts = KoreanStopWords(max_chars=600).count([NEWS, MENU])
-    assert counts[0] >= 5
-    assert counts[1] < 2
+def test_stop_words_are_eojeol_ending_in_particles_or_endings():
+    news, menu = KoreanStopWords(max_chars=600).count([NEWS, MENU])
+    assert news >= 20
+    assert menu == 0
+
+
+def test_particles_on_latin_terms_count_but_latin_and_code_eojeol_do_not():
+    count = KoreanStopWords(max_chars=600).count_one
+    assert count("학교에 갔다.") == 2  # 에 particle, 다 final ending before the full stop
+    assert count("“Join은 빠르다”고 했다") == 3  # 은 on a Latin term, 다 before a closing quote, 다
+    assert count("SELECT * FROM emp; print(x) data.frame https://example.com/a") == 0
+    assert count("학교 아이 나라 서울 사이트맵") == 0  # bare nouns, even ones ending in a syllable 이 or 가 can be
+
+
+def test_stop_words_count_only_the_configured_head():
+    head = "학교에 갔다 " * 10
+    assert KoreanStopWords(max_chars=len("학교에 갔다 ")).count_one(head) == 2
+    assert KoreanStopWords(max_chars=len(head)).count_one(head) == 20
+
+
+def test_shipped_ending_list_is_what_the_builder_keeps():
+    """Every shipped ending passed the builder's bounds, and none is covered by a shorter one."""
+    from filters import korean_endings
+
+    rows = [line.split("\t") for line in korean_endings.OUTPUT.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("#")][1:]
+    endings = [row[0] for row in rows]
+    assert endings == list(KoreanStopWords(max_chars=1).endings)
+    assert {"다", "는", "을", "를", "에", "의", "으로", "까지"} <= set(endings)
+    for ending, seen, share in rows:
+        assert int(seen) >= korean_endings.MIN_SEEN and float(share) >= korean_endings.MIN_GRAMMAR_SHARE
+        assert not any(ending != other and ending.endswith(other) for other in endings)
 
 
 TECHNICAL = (
@@ -118,3 +145,23 @@ def test_korean_thresholds_are_separate_from_english(quality):
     text = " ".join(NEWS.split()[:40])
     assert "gopher_quality:word_count" not in failed_checks(quality, [text], "ko")[0]
     assert "gopher_quality:word_count" in failed_checks(quality, [text], "en")[0]
+
+
+@pytest.mark.slow
+def test_stop_word_bound_alone_drops_no_clean_korean_text_and_most_keyword_junk(quality, data_dir):
+    """No clean Korean text of the evaluation set fails the stop-word bound and nothing else at the defaults;
+    most constructed keyword and link-list pages fail it (other rules catch the rest)."""
+    from filters.eval_sets import evaluation_sets
+
+    stop = "gopher_quality:stop_words"
+    keyword_junk = ("seo keywords (constructed)", "link list (constructed)")
+    for labelled in evaluation_sets(data_dir):
+        texts = [s.text for s in labelled.samples if s.text]
+        if labelled.lang != "ko" or not texts or not (labelled.clean or labelled.name in keyword_junk):
+            continue
+        failed = failed_checks(quality, texts, "ko")
+        if labelled.clean:
+            alone = [text[:80] for text, checks in zip(texts, failed) if checks == {stop}]
+            assert not alone, labelled.name
+        else:
+            assert sum(stop in checks for checks in failed) >= 0.5 * len(texts), labelled.name
