@@ -1,4 +1,4 @@
-"""`extract.mode`: fast_then_full (the default) runs trafilatura's full path only where the fast text looks
+"""`extract.mode`: fast_then_full runs trafilatura's full path only where the fast text looks
 incomplete, and gets the full path's text there; the pages are real ones from the shared data."""
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ def _texts(html: str, url: str) -> tuple[dict[str, str], int]:
     return texts, settings["fast_then_full"].full_fallbacks
 
 
-def test_the_default_is_fast_then_full():
-    assert load_config().extract.mode == ExtractConfig().mode == "fast_then_full"
+def test_the_default_is_full():
+    """fast_then_full kept blog list pages the listing rule drops from the full path's text
+    (tests/test_listing_rules.py), so it is not the default."""
+    assert load_config().extract.mode == ExtractConfig().mode == "full"
 
 
 def test_the_korean_news_page_fast_mode_lost_gets_the_full_text(data_dir):
@@ -69,7 +71,7 @@ def test_the_stage_counts_the_full_fallbacks(data_dir):
         "payload": [html.encode("utf-8") for html, _ in pages],
     })
     stats = Stats()
-    out, reasons = ExtractStage(ExtractConfig()).apply(table, stats)
+    out, reasons = ExtractStage(ExtractConfig(mode="fast_then_full")).apply(table, stats)
     assert reasons.to_pylist() == [None, None]
     assert stats.counters["extract_full_fallback"] == 1
 

@@ -57,7 +57,7 @@ def test_screen_loses_under_one_percent_of_the_documents_the_pipeline_keeps(scre
     screened = set()
     for name in WARCS:
         records = [r for r in iter_records(str(data_dir / "warc" / name), Stats(), open_input, 10**7, MIME) if not r.problem]
-        table, reasons = screen.apply(_records_table(records), Stats())
+        table, reasons = screen.apply(_records_table(records, Stats()), Stats())
         screened |= {i for i, reason in zip(table["id"].to_pylist(), reasons.to_pylist()) if reason}
     assert len(wanted_by_pipeline) >= 150
     assert len(wanted_by_pipeline & screened) / len(wanted_by_pipeline) < 0.01
