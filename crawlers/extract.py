@@ -163,9 +163,13 @@ class _Watchdog:
     seconds and raises ExtractionTimeout asynchronously in a thread past its
     own: Ray runs actor calls outside the main thread, where signals cannot
     reach. The exception lands at the thread's next Python bytecode, so one
-    long C call (a regex match, an lxml parse) finishes first."""
+    long C call (a regex match, an lxml parse) finishes first. When that bytecode
+    is a weakref or GC callback, Python prints the exception and swallows it, so
+    the deadline stays armed and fires again every `REFIRE` CPU seconds until the
+    block ends."""
 
     POLL = 0.05
+    REFIRE = 0.2
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -192,8 +196,9 @@ class _Watchdog:
             time.sleep(self.POLL)
             with self.lock:
                 for thread, (clock, deadline) in list(self.deadlines.items()):
-                    if time.clock_gettime(clock) >= deadline:
-                        del self.deadlines[thread]
+                    used = time.clock_gettime(clock)
+                    if used >= deadline:
+                        self.deadlines[thread] = (clock, used + self.REFIRE)
                         self.fired.add(thread)
                         _raise_in(thread, ExtractionTimeout)
 

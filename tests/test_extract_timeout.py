@@ -69,3 +69,22 @@ def test_a_worker_over_its_memory_limit_is_replaced_between_units(tmp_path, data
     ledger = [json.loads(p.read_text()) for p in (tmp_path / "out" / "_work" / "units").glob("*.json")]
     assert len({entry["process"]["pid"] for entry in ledger}) == 3  # one process per unit
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["languages"]["en"]["docs"] == 6
+
+
+def test_a_timeout_swallowed_where_it_landed_fires_again():
+    """Python swallows an async exception that lands in a weakref or GC callback;
+    the deadline must fire again rather than let the page run on unbounded."""
+    from crawlers.extract import ExtractionTimeout, _cpu_deadline
+
+    swallowed = 0
+    with pytest.raises(ExtractionTimeout):
+        with _cpu_deadline(0.1):
+            while True:
+                try:
+                    while True:
+                        sum(range(1000))
+                except ExtractionTimeout:
+                    swallowed += 1
+                    if swallowed > 1:
+                        raise
+    assert swallowed == 2
