@@ -20,6 +20,7 @@ from trafilatura.metadata import examine_meta, extract_meta_json, extract_title,
 from trafilatura.settings import Document, Extractor
 
 from corpus.config import ExtractConfig
+from corpus.excerpts import is_excerpt
 
 
 @dataclass(slots=True)
@@ -108,6 +109,10 @@ _VISIBLE_TEXT = XPath("//body//text()[not(ancestor::script or ancestor::style or
 DUMP_SHARE = 0.95
 # ...or below this share (its own extractor found one small block of a long page).
 SLIVER_SHARE = 0.05
+# A page showing this many excerpts cut off with an ellipsis is a list page: the fast
+# path keeps one excerpt, which reads as prose; the full path keeps them all, which
+# the listing rule recognises.
+LIST_PAGE_EXCERPTS = 2
 
 
 def _looks_incomplete(text: str, tree: HtmlElement, options: Extractor) -> bool:
@@ -118,12 +123,16 @@ def _looks_incomplete(text: str, tree: HtmlElement, options: Extractor) -> bool:
     trafilatura's own `min_extracted_size` is where its fallbacks engage; a text
     that is nearly all the visible text is a dump of the whole page (boilerplate
     repeated on every page, what cost the Korean news page); a sliver of a long
-    page is the extractor missing the article.
+    page is the extractor missing the article; excerpts cut off with an ellipsis
+    are a blog's list or tag page, which only the full path's text shows as one.
     """
     if len(text) < options.min_extracted_size:
         return True
-    visible = len(" ".join(" ".join(_VISIBLE_TEXT(tree)).split()))
-    return len(text) >= DUMP_SHARE * visible or len(text) < SLIVER_SHARE * visible
+    nodes = [node.strip() for node in _VISIBLE_TEXT(tree)]
+    visible = len(" ".join(" ".join(nodes).split()))
+    if len(text) >= DUMP_SHARE * visible or len(text) < SLIVER_SHARE * visible:
+        return True
+    return sum(map(is_excerpt, nodes)) >= LIST_PAGE_EXCERPTS
 
 
 def _title_and_date(tree: HtmlElement, url: str | None, date_params: dict) -> tuple[str | None, str | None]:

@@ -22,15 +22,12 @@ Two shapes survive extraction and read like prose to the other rules:
 from __future__ import annotations
 
 import re
+from corpus.excerpts import EXCERPT_MIN_WORDS, cut_at
 from filters.rule import Check, Rule, loads_nothing
 from filters.text_stats import Doc, ends_sentence, share
 
 # A sentence end inside a line: a terminal mark, closing quotes or brackets, then a space or the line's end.
 SENTENCE_MARK = re.compile(r"[.!?…。！？][\"'”’)\]」』）»]*(?=\s|$)")
-# An excerpt's cut: an ellipsis, bare or in brackets, alone or after a space, at the end of the line.
-CUT = re.compile(r"(?:^|\s)(?:\.{3}|…|\[(?:\.{3}|…)\]|\((?:\.{3}|…)\))$")
-CUT_ENDS = ("...", "…", "]", ")")  # the cheap test before the regex
-TEASER_MIN_WORDS = 5  # words of text before the cut
 TITLE_MAX_WORDS = 12  # a title is a short line that does not end a sentence
 MIN_TEASERS = 2
 
@@ -55,13 +52,11 @@ def _longest_run(lines: list[str]) -> int:
 def _teaser_line_frac(lines: list[str], lang: str) -> float:
     teasers = 0
     for i, line in enumerate(lines):
-        if not line.endswith(CUT_ENDS):
+        start = cut_at(line)
+        if start is None:
             continue
-        cut = CUT.search(line)
-        if cut is None:
-            continue
-        before = line[: cut.start()].strip() or (lines[i - 1] if i else "")
-        if len(before.split()) < TEASER_MIN_WORDS or _looks_like_code(before):
+        before = line[:start].strip() or (lines[i - 1] if i else "")
+        if len(before.split()) < EXCERPT_MIN_WORDS or _looks_like_code(before):
             continue
         after = lines[i + 1] if i + 1 < len(lines) else None
         if after is None or _is_title(after, lang):
@@ -70,7 +65,7 @@ def _teaser_line_frac(lines: list[str], lang: str) -> float:
 
 
 def _is_title(line: str, lang: str) -> bool:
-    return len(line.split()) <= TITLE_MAX_WORDS and not ends_sentence(line, lang) and CUT.search(line) is None
+    return len(line.split()) <= TITLE_MAX_WORDS and not ends_sentence(line, lang) and cut_at(line) is None
 
 
 def _looks_like_code(text: str) -> bool:
