@@ -57,9 +57,8 @@ class ExtractConfig(Section):
                              "(fast: true is mode: fast)")
         return data
 
-    # fast_then_full is not the default: it keeps blog list pages whose full-path text the listing rule drops.
     mode: Literal["full", "fast", "fast_then_full"] = Field(
-        "full",
+        "fast_then_full",
         description="full: trafilatura with its fallback extractors (readability, jusText) on every page; fast: "
         "without them (it lost a Korean news page of the evaluation set); fast_then_full: fast first, and the full "
         "path only where the fast text looks incomplete (crawlers/extract.py), counted as "

@@ -12,7 +12,7 @@ from crawlers.decode import decode_html
 from crawlers.extract import extract_main_text, make_extractor
 from crawlers.extract_stage import ExtractStage
 from crawlers.warc import iter_records
-from filters.eval_sets import clean_sets
+from filters.eval_sets import LabelledSet, clean_sets, junk_sets
 
 MODES = ("full", "fast", "fast_then_full")
 
@@ -21,6 +21,10 @@ def _served_page(data_dir, lang: str, url_part: str) -> tuple[str, str]:
     pages = next(s for s in clean_sets(data_dir) if s.lang == lang and s.name == "news pages as served (HTML)")
     sample = next(s for s in pages.samples if url_part in s.url)
     return decode_html(sample.html, None)[0], sample.url
+
+
+def _junk_set(data_dir, name: str) -> LabelledSet:
+    return next(s for s in junk_sets(data_dir) if s.lang == "ko" and s.name == name)
 
 
 def _warc_page(data_dir, url: str) -> tuple[str, str]:
@@ -37,10 +41,17 @@ def _texts(html: str, url: str) -> tuple[dict[str, str], int]:
     return texts, settings["fast_then_full"].full_fallbacks
 
 
-def test_the_default_is_full():
-    """fast_then_full kept blog list pages the listing rule drops from the full path's text
-    (tests/test_listing_rules.py), so it is not the default."""
-    assert load_config().extract.mode == ExtractConfig().mode == "full"
+def test_the_default_is_fast_then_full():
+    assert load_config().extract.mode == ExtractConfig().mode == "fast_then_full"
+
+
+def test_a_blog_list_page_takes_the_full_path_whose_text_the_listing_rule_knows(data_dir):
+    """The fast path keeps one post's excerpt of a list page, which reads as prose; the page
+    shows several excerpts cut off with an ellipsis, so fast_then_full runs the full path."""
+    page = next(s for s in _junk_set(data_dir, "blog list and tag pages (HTML)").samples if s.key == "page/5/index.html")
+    texts, fallbacks = _texts(decode_html(page.html, None)[0], page.url)
+    assert texts["fast"] != texts["full"]
+    assert texts["fast_then_full"] == texts["full"] and fallbacks == 1
 
 
 def test_the_korean_news_page_fast_mode_lost_gets_the_full_text(data_dir):
