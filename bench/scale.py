@@ -427,7 +427,7 @@ def main() -> int:
 def _run(args, out: Path, monitor_log: Path, log_path: Path, points: list[int]) -> dict | None:
     """`corpus run` at its defaults over the generated files, watched; its figures."""
     warcs = sorted(args.work.joinpath("warc").glob("*.warc.gz"))[: -(-args.pages // args.pages_per_file)]
-    cmd = [sys.executable, "-m", "corpus.cli", "run", "--no-progress", "--output", str(out)]
+    cmd = [sys.executable, "-m", "corpus_cli", "run", "--no-progress", "--output", str(out)]
     for path in warcs:
         cmd += ["--input", str(path)]
     for kv in args.set:
