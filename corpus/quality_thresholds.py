@@ -101,6 +101,11 @@ RULES: dict[str, tuple[Threshold, ...]] = {
         _t("min_line_punct_frac", float | None, 0.12, ko=0.05),
         _t("max_short_line_frac", float | None, 0.85),
         _t("short_line_chars", int, 30, ko=15, ge=0),
+        # A list item of this many words counts as a punctuated line. In the calibration half the
+        # items of link lists run at most 5 words (Korean: 3 eojeol); clean Korean items that end a
+        # sentence run 7 eojeol at the median.
+        _t("statement_item_words", int | None, 6, ge=0,
+           description="a list item (bullet or number) of at least this many words counts as punctuated; None: none does"),
         _t("max_fw_dup_line_char_frac", float | None, 0.15, ko=None),
         _t("max_newline_word_ratio", float | None, 0.3, ko=0.8),
     ),

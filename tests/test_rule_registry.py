@@ -15,6 +15,7 @@ from filters.text_stats import WordSplitter
 TEXT = (
     "The council met on Tuesday to discuss the new budget for the coming year.\n"
     "Short line\n"
+    "- Members of the public may speak for three minutes each\n"
     "Members said the plan would change before it could be approved, and the mayor agreed.\n"
     "#news #council {braces} lorem ipsum\n"
 )
