@@ -36,6 +36,7 @@ import io
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -432,21 +433,17 @@ def _run(args, out: Path, monitor_log: Path, log_path: Path, points: list[int]) 
         cmd += ["--input", str(path)]
     for kv in args.set:
         cmd += ["--set", kv]
-    for path in (out, monitor_log):
-        subprocess.run(["rm", "-rf", str(path)], check=True)
-    for attempt in range(5):  # local Ray waits 30 s for its raylet, too short on a loaded machine: nothing has run yet
-        started = time.time()
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
-            mon = Monitor(proc, monitor_log)
-            mon.start()
-            rc = proc.wait()
-            mon.stop.set()
-            mon.join()
-        ended = time.time()
-        if rc == 0 or "could not start Ray" not in log_path.read_text():
-            break
-        print(f"Ray did not start (attempt {attempt + 1}); trying again", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    monitor_log.unlink(missing_ok=True)
+    started = time.time()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+        mon = Monitor(proc, monitor_log)
+        mon.start()
+        rc = proc.wait()
+        mon.stop.set()
+        mon.join()
+    ended = time.time()
     if rc != 0:
         print(f"corpus run failed (exit {rc}); see {log_path}", flush=True)
         return None

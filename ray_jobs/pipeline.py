@@ -240,6 +240,28 @@ def init_ray(cfg: RayConfig) -> None:
             if cfg.address:
                 ray.init(address=cfg.address, runtime_env=runtime_env, **quiet)
                 return
+            _start_local_ray(cfg, runtime_env, quiet)
+    except Exception as exc:  # noqa: BLE001 - a timeout, a refused address, too little memory: all end the run
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if cfg.address:
+            hint = f"check ray.address ({cfg.address}) and that the cluster is up (`ray status` on its head)"
+        else:
+            hint = "check free memory and disk under /tmp/ray, lower ray.object_store_memory_mb, or run with --serial"
+        raise RayUnavailable(f"could not start Ray: {detail}; {hint}") from None
+
+
+# Ray waits a fixed 30 s for its raylet to register (ray/_private/node.py), which a
+# machine under heavy load can miss though nothing is wrong; nothing has run yet, so
+# starting again is safe.
+LOCAL_START_TRIES = 3
+_SLOW_START = "timed out during startup"
+
+
+def _start_local_ray(cfg: RayConfig, runtime_env: dict[str, Any] | None, quiet: dict[str, Any]) -> None:
+    import ray
+
+    for attempt in range(1, LOCAL_START_TRIES + 1):
+        try:
             ray.init(
                 num_cpus=cfg.num_cpus or os.cpu_count(),
                 object_store_memory=cfg.object_store_memory_mb * 1024 * 1024,
@@ -248,13 +270,12 @@ def init_ray(cfg: RayConfig) -> None:
                 runtime_env=runtime_env,
                 **quiet,
             )
-    except Exception as exc:  # noqa: BLE001 - a timeout, a refused address, too little memory: all end the run
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if cfg.address:
-            hint = f"check ray.address ({cfg.address}) and that the cluster is up (`ray status` on its head)"
-        else:
-            hint = "check free memory and disk under /tmp/ray, lower ray.object_store_memory_mb, or run with --serial"
-        raise RayUnavailable(f"could not start Ray: {detail}; {hint}") from None
+            return
+        except Exception as exc:
+            if _SLOW_START not in str(exc) or attempt == LOCAL_START_TRIES:
+                raise
+            ray.shutdown()  # the processes this try started
+            log.warning("local Ray did not register in time (try %d of %d); starting it again", attempt, LOCAL_START_TRIES)
 
 
 @contextmanager
